@@ -1,0 +1,267 @@
+"""The pretraining loop: seeded, resumable to the exact step, with periodic validation and checkpoints.
+
+Output folder:
+    config.json         the resolved config (a rerun with another config into the same folder is refused)
+    tokenizer/          the trained tokenizer (transformers format)
+    checkpoint.pt       model, optimizer, scheduler, RNG state and history after the last saved step
+    huggingface/        the final model + tokenizer as a GPT2LMHeadModel checkpoint
+    loss_curve.png      train and validation loss against tokens
+    history.json        per-step train loss and per-evaluation records
+"""
+
+import json
+import math
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import torch
+from tqdm.auto import tqdm
+
+from helm_plugins.runners.pretrain.config import PretrainConfig
+from helm_plugins.runners.pretrain.data import WindowBatches, load_documents, stream_fingerprint, tokenize_documents
+from helm_plugins.runners.pretrain.model import GPT
+from helm_plugins.runners.pretrain.optimizers import OPTIMIZERS, build_scheduler
+from helm_plugins.runners.pretrain.tokenizer import load_tokenizer, train_tokenizer
+
+TOKENIZER_TRAINING_DOCUMENTS = 50_000  # enough to fit the BPE merges; later documents add nothing
+
+
+@dataclass
+class TrainResult:
+    config: PretrainConfig
+    output_dir: Path
+    completed: bool  # False when stopped early (stop_at_step or interruption)
+    step: int
+    train_losses: List[float] = field(default_factory=list)
+    evaluations: List[Dict] = field(default_factory=list)
+    train_seconds: float = 0.0
+    wall_seconds: float = 0.0
+    num_parameters: int = 0
+
+    @property
+    def tokens(self) -> int:
+        return self.step * self.config.tokens_per_step
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.tokens / self.train_seconds if self.train_seconds else 0.0
+
+    @property
+    def final_val_loss(self) -> float:
+        return self.evaluations[-1]["val_loss"] if self.evaluations else math.nan
+
+    @property
+    def final_train_loss(self) -> float:
+        """Mean train loss over the last evaluation interval (the last step alone is noisy)."""
+        window = self.train_losses[-self.config.eval_every :]
+        return sum(window) / len(window) if window else math.nan
+
+    @property
+    def huggingface_dir(self) -> Path:
+        return self.output_dir / "huggingface"
+
+
+class Trainer:
+    def __init__(self, config: PretrainConfig, output_dir: Path, fresh: bool = False):
+        self.config = config
+        self.output_dir = Path(output_dir)
+        self.checkpoint_path = self.output_dir / "checkpoint.pt"
+        self._prepare_output_dir(fresh)
+        if config.threads:
+            torch.set_num_threads(config.threads)
+        torch.manual_seed(config.seed)
+
+        train_documents, validation_documents = load_documents(config.data, config.seed)
+        tokenizer_dir = self.output_dir / "tokenizer"
+        if tokenizer_dir.is_dir():
+            self.tokenizer = load_tokenizer(tokenizer_dir)
+        else:
+            self.tokenizer = train_tokenizer(
+                train_documents[:TOKENIZER_TRAINING_DOCUMENTS], config.tokenizer, config.model.context_length
+            )
+            self.tokenizer.save_pretrained(str(tokenizer_dir))
+        train_tokens = tokenize_documents(self.tokenizer, train_documents)
+        validation_tokens = tokenize_documents(self.tokenizer, validation_documents)
+        self.data_fingerprint = stream_fingerprint(train_tokens)
+        context = config.model.context_length
+        self.batches = WindowBatches(train_tokens, context, config.batch_size, config.seed)
+        validation_windows = (len(validation_tokens) - 1) // context
+        if validation_windows < 1:
+            raise ValueError(f"the validation documents hold {len(validation_tokens)} tokens, under one window")
+        self.validation = WindowBatches(validation_tokens, context, min(config.batch_size, validation_windows), 0)
+
+        model_config = config.model.model_copy(update={"vocab_size": len(self.tokenizer)})
+        self.model = GPT(model_config)
+        self.optimizer = OPTIMIZERS.get(config.optimizer.name)(self.model, config.optimizer)
+        self.scheduler = build_scheduler(self.optimizer, config.max_steps, config.schedule)
+
+    def _prepare_output_dir(self, fresh: bool) -> None:
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        config_path = self.output_dir / "config.json"
+        resolved = self.config.model_dump(mode="json")
+        if fresh:
+            for stale in ("config.json", "checkpoint.pt", "history.json"):
+                (self.output_dir / stale).unlink(missing_ok=True)
+            shutil.rmtree(self.output_dir / "tokenizer", ignore_errors=True)
+        elif config_path.is_file():
+            previous = json.loads(config_path.read_text())
+            if previous != resolved:
+                changed = sorted(k for k in set(previous) | set(resolved) if previous.get(k) != resolved.get(k))
+                raise ValueError(
+                    f"{self.output_dir} holds a run with a different config (changed: {', '.join(changed)}); "
+                    "pass --fresh to start over or choose another --output"
+                )
+        config_path.write_text(json.dumps(resolved, indent=2))
+
+    # ----- evaluation -----
+
+    @torch.no_grad()
+    def validation_loss(self) -> float:
+        self.model.eval()
+        total, count = 0.0, 0
+        for x, y in self.validation.sequential_batches(self.config.eval_batches):
+            _, loss = self.model(x, y)
+            total += loss.item() * x.shape[0]
+            count += x.shape[0]
+        self.model.train()
+        return total / count
+
+    @torch.no_grad()
+    def greedy_sample(self) -> str:
+        if not self.config.sample_tokens:
+            return ""
+        self.model.eval()
+        ids = self.tokenizer(self.config.sample_prompt, return_tensors="pt")["input_ids"]
+        prompt_length = ids.shape[1]
+        for _ in range(self.config.sample_tokens):
+            logits, _ = self.model(ids[:, -self.config.model.context_length :])
+            next_id = logits[:, -1].argmax(dim=-1, keepdim=True)
+            if next_id.item() == self.tokenizer.eos_token_id:
+                break
+            ids = torch.cat([ids, next_id], dim=1)
+        self.model.train()
+        return self.tokenizer.decode(ids[0, prompt_length:])
+
+    # ----- checkpoints -----
+
+    def save_checkpoint(self, result: TrainResult) -> None:
+        state = {
+            "config": self.config.model_dump(mode="json"),
+            "data_fingerprint": self.data_fingerprint,
+            "step": result.step,
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "torch_rng": torch.get_rng_state(),
+            "train_losses": result.train_losses,
+            "evaluations": result.evaluations,
+            "train_seconds": result.train_seconds,
+            "wall_seconds": result.wall_seconds,
+        }
+        tmp = self.checkpoint_path.with_suffix(".pt.tmp")
+        torch.save(state, tmp)
+        os.replace(tmp, self.checkpoint_path)  # atomic: a crash mid-write keeps the previous checkpoint
+
+    def load_checkpoint(self, result: TrainResult) -> None:
+        state = torch.load(self.checkpoint_path, weights_only=False)
+        if state["data_fingerprint"] != self.data_fingerprint:
+            raise ValueError(f"{self.checkpoint_path} was trained on other data; pass --fresh to start over")
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        torch.set_rng_state(state["torch_rng"])
+        result.step = state["step"]
+        result.train_losses = state["train_losses"]
+        result.evaluations = state["evaluations"]
+        result.train_seconds = state["train_seconds"]
+        result.wall_seconds = state["wall_seconds"]
+
+    # ----- loop -----
+
+    def _evaluate(self, result: TrainResult) -> None:
+        recent = result.train_losses[-self.config.eval_every :]
+        result.evaluations.append(
+            {
+                "step": result.step,
+                "tokens": result.tokens,
+                "train_loss": sum(recent) / len(recent),
+                "val_loss": self.validation_loss(),
+                "learning_rate": self.scheduler.get_last_lr()[0],
+                "sample": self.greedy_sample(),
+            }
+        )
+
+    def train(self, stop_at_step: Optional[int] = None, progress: bool = True) -> TrainResult:
+        config = self.config
+        result = TrainResult(config, self.output_dir, completed=False, step=0, num_parameters=self.model.num_parameters())
+        if self.checkpoint_path.is_file():
+            self.load_checkpoint(result)
+        last_step = min(config.max_steps, stop_at_step or config.max_steps)
+        session_start = time.perf_counter()
+        wall_at_start = result.wall_seconds
+        self.model.train()
+        bar = tqdm(
+            total=config.max_steps, initial=result.step, desc=f"pretrain {config.run_name}", unit="step", disable=not progress
+        )
+        try:
+            while result.step < last_step:
+                step_start = time.perf_counter()
+                x, y = self.batches.batch(result.step)
+                _, loss = self.model(x, y)
+                self.optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                if config.optimizer.grad_clip:
+                    torch.nn.utils.clip_grad_norm_(self.model.parameters(), config.optimizer.grad_clip)
+                self.optimizer.step()
+                self.scheduler.step()
+                result.train_losses.append(loss.item())
+                result.step += 1
+                result.train_seconds += time.perf_counter() - step_start
+                if result.step % config.eval_every == 0 or result.step == config.max_steps:
+                    self._evaluate(result)
+                    bar.set_postfix(loss=f"{result.train_losses[-1]:.3f}", val=f"{result.final_val_loss:.3f}")
+                result.wall_seconds = wall_at_start + time.perf_counter() - session_start
+                if result.step % config.checkpoint_every == 0 or result.step == last_step:
+                    self.save_checkpoint(result)
+                bar.update(1)
+        except KeyboardInterrupt:
+            result.wall_seconds = wall_at_start + time.perf_counter() - session_start
+            self.save_checkpoint(result)
+            bar.close()
+            raise KeyboardInterrupt(
+                f"interrupted after step {result.step}; rerun the same command to resume from {self.checkpoint_path}"
+            ) from None
+        bar.close()
+        result.completed = result.step >= config.max_steps
+        (self.output_dir / "history.json").write_text(
+            json.dumps({"train_losses": result.train_losses, "evaluations": result.evaluations}, indent=1)
+        )
+        if result.completed:
+            self.model.eval()
+            self.model.export_huggingface(result.huggingface_dir, eos_token_id=self.tokenizer.eos_token_id)
+            self.tokenizer.save_pretrained(str(result.huggingface_dir))
+            plot_loss_curve(result, self.output_dir / "loss_curve.png")
+        return result
+
+
+def plot_loss_curve(result: TrainResult, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    tokens_per_step = result.config.tokens_per_step
+    figure, axis = plt.subplots(figsize=(6, 4))
+    axis.plot([(i + 1) * tokens_per_step for i in range(len(result.train_losses))], result.train_losses, lw=0.6, alpha=0.6, label="train")
+    axis.plot([e["tokens"] for e in result.evaluations], [e["val_loss"] for e in result.evaluations], "o-", label="validation")
+    axis.set_xlabel("training tokens")
+    axis.set_ylabel("cross-entropy (nats/token)")
+    axis.set_title(result.config.run_name)
+    axis.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)

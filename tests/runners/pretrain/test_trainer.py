@@ -1,0 +1,47 @@
+import json
+
+import pytest
+import torch
+
+from helm_plugins.runners.pretrain.trainer import Trainer
+
+
+def test_resumed_run_matches_uninterrupted_run(tmp_path, small_config):
+    config = small_config()
+    straight = Trainer(config, tmp_path / "straight").train(progress=False)
+
+    first = Trainer(config, tmp_path / "resumed").train(stop_at_step=13, progress=False)
+    assert not first.completed and first.step == 13
+    resumed = Trainer(config, tmp_path / "resumed").train(progress=False)
+
+    assert resumed.completed and resumed.step == straight.step == 30
+    assert resumed.train_losses == straight.train_losses  # every step, bit for bit
+    assert resumed.final_val_loss == straight.final_val_loss
+    assert [e["sample"] for e in resumed.evaluations] == [e["sample"] for e in straight.evaluations]
+    for name, tensor in torch.load(tmp_path / "straight" / "checkpoint.pt", weights_only=False)["model"].items():
+        assert torch.equal(tensor, torch.load(tmp_path / "resumed" / "checkpoint.pt", weights_only=False)["model"][name])
+
+
+def test_training_lowers_the_loss_and_writes_outputs(tmp_path, small_config):
+    result = Trainer(small_config("max_steps=60", "optimizer.lr=0.01"), tmp_path).train(progress=False)
+    assert result.final_val_loss < result.evaluations[0]["val_loss"] < result.train_losses[0]
+    assert result.tokens == 60 * 8 * 32 and result.tokens_per_second > 0
+    for name in ("config.json", "history.json", "loss_curve.png", "huggingface/model.safetensors", "huggingface/tokenizer.json"):
+        assert (tmp_path / name).is_file(), name
+    history = json.loads((tmp_path / "history.json").read_text())
+    assert len(history["train_losses"]) == 60 and [e["step"] for e in history["evaluations"]] == [10, 20, 30, 40, 50, 60]
+
+
+def test_same_seed_same_run_other_seed_other_run(tmp_path, small_config):
+    a = Trainer(small_config("max_steps=5"), tmp_path / "a").train(progress=False)
+    b = Trainer(small_config("max_steps=5"), tmp_path / "b").train(progress=False)
+    c = Trainer(small_config("max_steps=5", "seed=1"), tmp_path / "c").train(progress=False)
+    assert a.train_losses == b.train_losses != c.train_losses
+
+
+def test_a_different_config_in_the_same_folder_is_refused(tmp_path, small_config):
+    Trainer(small_config(), tmp_path).train(stop_at_step=2, progress=False)
+    with pytest.raises(ValueError, match=r"different config \(changed: optimizer\); pass --fresh"):
+        Trainer(small_config("optimizer.lr=0.02"), tmp_path)
+    fresh = Trainer(small_config("optimizer.lr=0.02"), tmp_path, fresh=True).train(stop_at_step=2, progress=False)
+    assert fresh.step == 2
