@@ -1,0 +1,108 @@
+"""Registering run spec functions with HELM, with run-entry arguments checked before anything runs.
+
+Every run spec name of this package starts with RUN_ENTRY_PREFIX, so none can clash with HELM's own (a clash
+raises in HELM). Arguments arrive from the run entry as int, float or str; they are validated against the
+function's annotations, and a bad one fails with the entry, the argument, the problem and the valid choices.
+
+HELM reports an unknown model or run spec name without saying which entry of a conf it came from;
+`add_run_entry_context` wraps HELM's `construct_run_specs` (once, at plugin load) so that every such error
+names the entry and suggests the nearest valid names.
+"""
+
+import difflib
+import functools
+import inspect
+import sys
+from typing import Callable, List, TypeVar
+
+from helm.benchmark import run_spec_factory
+from helm.benchmark.run_spec import _REGISTERED_RUN_SPEC_FUNCTIONS, RunSpec, run_spec_function
+from helm.common.object_spec import ObjectSpec
+from pydantic import ValidationError, validate_call
+
+RUN_ENTRY_PREFIX = "hp_"
+
+F = TypeVar("F", bound=Callable[..., RunSpec])
+
+
+class RunEntryError(ValueError):
+    def __init__(self, entry: str, problem: str):
+        super().__init__(f"run entry {entry!r}: {problem}")
+        self.entry = entry
+        self.problem = problem
+
+
+def describe_entry(name: str, kwargs: dict) -> str:
+    args = ",".join(f"{key}={value}" for key, value in kwargs.items())
+    return f"{name}:{args}" if args else name
+
+
+def plugin_run_spec_function(name: str) -> Callable[[F], F]:
+    """Like HELM's `@run_spec_function(name)`, with the prefix enforced and the arguments validated."""
+    if not name.startswith(RUN_ENTRY_PREFIX):
+        raise ValueError(f"run spec name {name!r} must start with {RUN_ENTRY_PREFIX!r}")
+
+    def wrap(func: F) -> F:
+        parameters = inspect.signature(func).parameters
+        validated = validate_call(func)
+
+        @functools.wraps(func)
+        def checked(**kwargs) -> RunSpec:
+            entry = describe_entry(name, kwargs)
+            for key in kwargs:
+                if key not in parameters:
+                    close = difflib.get_close_matches(key, parameters, n=1)
+                    hint = f" Did you mean {close[0]!r}?" if close else ""
+                    valid = ", ".join(parameters) or "none"
+                    raise RunEntryError(entry, f"unknown argument {key!r}.{hint} Valid arguments: {valid}")
+            try:
+                return validated(**kwargs)
+            except ValidationError as error:
+                problems = "; ".join(
+                    f"argument {'.'.join(map(str, e['loc']))}={e.get('input')!r}: {e['msg']}" for e in error.errors()
+                )
+                raise RunEntryError(entry, problems) from None
+
+        run_spec_function(name)(checked)
+        return func
+
+    return wrap
+
+
+def _suggest(name: str, candidates: List[str]) -> str:
+    close = difflib.get_close_matches(name, candidates, n=3, cutoff=0.5)
+    return f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+
+
+def _hint(spec: ObjectSpec, error: ValueError) -> str:
+    message = str(error)
+    if message.startswith("Unknown run spec name"):
+        return _suggest(spec.class_name, list(_REGISTERED_RUN_SPEC_FUNCTIONS))
+    if message.startswith("Unknown model") and isinstance(spec.args.get("model"), str):
+        from helm.benchmark.model_metadata_registry import get_all_models
+
+        return _suggest(spec.args["model"], get_all_models())
+    return ""
+
+
+def add_run_entry_context() -> None:
+    """Make HELM's run-entry errors name the entry (idempotent)."""
+    original = run_spec_factory.construct_run_specs
+    if getattr(original, "adds_run_entry_context", False):
+        return
+
+    @functools.wraps(original)
+    def construct_run_specs(spec: ObjectSpec) -> List[RunSpec]:
+        entry = describe_entry(spec.class_name, spec.args)
+        try:
+            return original(spec)
+        except RunEntryError as error:  # raised by our run spec functions, which see no run-expander arguments
+            raise RunEntryError(entry, error.problem) from None
+        except ValueError as error:
+            raise RunEntryError(entry, f"{error}.{_hint(spec, error)}") from error
+
+    construct_run_specs.adds_run_entry_context = True  # type: ignore[attr-defined]
+    run_spec_factory.construct_run_specs = construct_run_specs
+    run_module = sys.modules.get("helm.benchmark.run")
+    if run_module is not None:  # helm-run imported the name before loading plugins
+        run_module.construct_run_specs = construct_run_specs
