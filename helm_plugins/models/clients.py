@@ -1,0 +1,58 @@
+"""HELM's Hugging Face client for a checkpoint on local disk, with its cache keyed to the checkpoint's weights.
+
+HELM's request cache is keyed on the request alone, so after a local checkpoint is retrained under the same
+model name, cached answers of the old weights would be served. This client keeps one cache per weights file
+(SQLite: `<host>-<sha of weights>.sqlite`), so rebuilding `helm-plugins/tiny-default` never mixes answers.
+"""
+
+import hashlib
+from dataclasses import replace
+from pathlib import Path
+from typing import Optional
+
+from helm.clients.huggingface_client import HuggingFaceClient
+from helm.common.cache import CacheConfig, MongoCacheConfig, SqliteCacheConfig
+from helm.tokenizers.tokenizer import Tokenizer
+
+WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+
+
+def weights_fingerprint(checkpoint_dir: Path) -> str:
+    for name in WEIGHT_FILES:
+        path = Path(checkpoint_dir) / name
+        if path.is_file():
+            return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    raise FileNotFoundError(
+        f"no weights ({' or '.join(WEIGHT_FILES)}) in {checkpoint_dir}; "
+        "rebuild the embedded model with `helm-plugins pretrain --recipe tiny-default`"
+    )
+
+
+def cache_config_for_weights(cache_config: CacheConfig, fingerprint: str) -> CacheConfig:
+    if isinstance(cache_config, SqliteCacheConfig):
+        path = Path(cache_config.path)
+        return replace(cache_config, path=str(path.with_name(f"{path.stem}-{fingerprint}{path.suffix}")))
+    if isinstance(cache_config, MongoCacheConfig):
+        return replace(cache_config, collection_name=f"{cache_config.collection_name}-{fingerprint}")
+    return cache_config  # disabled cache: nothing to separate
+
+
+class LocalCheckpointClient(HuggingFaceClient):
+    def __init__(
+        self,
+        cache_config: CacheConfig,
+        tokenizer: Tokenizer,
+        pretrained_model_name_or_path: str,
+        end_of_text_token: Optional[str] = None,
+        apply_chat_template: Optional[bool] = None,
+        **kwargs,
+    ):
+        fingerprint = weights_fingerprint(Path(pretrained_model_name_or_path))
+        super().__init__(
+            cache_config=cache_config_for_weights(cache_config, fingerprint),
+            tokenizer=tokenizer,
+            pretrained_model_name_or_path=pretrained_model_name_or_path,
+            end_of_text_token=end_of_text_token,
+            apply_chat_template=apply_chat_template,
+            **kwargs,
+        )

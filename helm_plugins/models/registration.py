@@ -1,0 +1,78 @@
+"""Registers the embedded default model with HELM: metadata, tokenizer config and deployment.
+
+The checkpoint ships inside the package (`helm_plugins/models/tiny_default/`), so `model=helm-plugins/tiny-default`
+works offline with no prod_env YAML. Registration only reads a small JSON file; torch and transformers are
+imported by HELM when the first request is made.
+"""
+
+import json
+from datetime import date
+from pathlib import Path
+
+from helm.benchmark.model_deployment_registry import ClientSpec, ModelDeployment, register_model_deployment
+from helm.benchmark.model_metadata_registry import (
+    FULL_FUNCTIONALITY_TEXT_MODEL_TAG,
+    TEXT_MODEL_TAG,
+    ModelMetadata,
+    register_model_metadata,
+)
+from helm.benchmark.tokenizer_config_registry import TokenizerConfig, TokenizerSpec, register_tokenizer_config
+
+TINY_DEFAULT = "helm-plugins/tiny-default"
+TINY_DEFAULT_DIR = Path(__file__).parent / "tiny_default"
+TRAINING_REPORT = "training_report.json"
+END_OF_TEXT = "<|endoftext|>"
+
+
+def read_training_report(checkpoint_dir: Path = TINY_DEFAULT_DIR) -> dict:
+    path = checkpoint_dir / TRAINING_REPORT
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def register_tiny_default() -> None:
+    report = read_training_report()
+    num_parameters = report.get("num_parameters")
+    register_model_metadata(
+        ModelMetadata(
+            name=TINY_DEFAULT,
+            creator_organization_name="helm_plugins",
+            display_name="tiny-default",
+            description=(
+                "A GPT-2-architecture model trained by helm_plugins' pretraining runner on its synthetic corpus "
+                f"({num_parameters or '?'} parameters, {report.get('train_tokens', '?')} training tokens). "
+                "Rebuild with `helm-plugins pretrain --recipe tiny-default`."
+            ),
+            access="open",
+            release_date=date.fromisoformat(report["built"]) if "built" in report else None,
+            tags=[TEXT_MODEL_TAG, FULL_FUNCTIONALITY_TEXT_MODEL_TAG],
+            num_parameters=num_parameters,
+        )
+    )
+    register_tokenizer_config(
+        TokenizerConfig(
+            name=TINY_DEFAULT,
+            tokenizer_spec=TokenizerSpec(
+                class_name="helm.tokenizers.huggingface_tokenizer.HuggingFaceTokenizer",
+                args={"pretrained_model_name_or_path": str(TINY_DEFAULT_DIR)},
+            ),
+            end_of_text_token=END_OF_TEXT,
+            prefix_token=END_OF_TEXT,
+        )
+    )
+    register_model_deployment(
+        ModelDeployment(
+            name=TINY_DEFAULT,
+            model_name=TINY_DEFAULT,
+            tokenizer_name=TINY_DEFAULT,
+            max_sequence_length=report.get("context_length", 256),
+            client_spec=ClientSpec(
+                class_name="helm_plugins.models.clients.LocalCheckpointClient",
+                args={
+                    "pretrained_model_name_or_path": str(TINY_DEFAULT_DIR),
+                    "device": "cpu",
+                    "apply_chat_template": False,
+                    "end_of_text_token": END_OF_TEXT,
+                },
+            ),
+        )
+    )

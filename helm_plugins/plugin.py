@@ -1,0 +1,16 @@
+"""The HELM entry point of helm_plugins (`[project.entry-points.helm]`, or `helm-run --plugins helm_plugins.plugin`).
+
+Importing it registers every run spec function of the package (all named `hp_*`) and the embedded default
+model `helm-plugins/tiny-default`, and makes HELM's run-entry errors name the entry. It imports no torch: models load when HELM makes the first request.
+"""
+
+from helm_plugins.common.offline import apply_offline_defaults
+from helm_plugins.common.run_entries import add_run_entry_context
+from helm_plugins.models.registration import register_tiny_default
+
+apply_offline_defaults()
+add_run_entry_context()
+register_tiny_default()
+
+# Run spec modules register their `hp_*` functions with HELM on import.
+import helm_plugins.synthetic.run_specs  # noqa: E402,F401

@@ -1,0 +1,61 @@
+"""`helm-plugins pretrain`: train a GPT with a recipe, write it as a HELM run, resume where it stopped.
+
+    helm-plugins pretrain --recipe demo --suite demo
+    helm-plugins pretrain --recipe tiny-default                      # rebuilds the embedded default model
+    helm-plugins pretrain --recipe demo --set model.n_layer=4 --set optimizer.lr=1e-3 --output runs/x
+"""
+
+import argparse
+from pathlib import Path
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "pretrain",
+        help="train a GPT with a pretraining recipe and record it as a HELM run",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--recipe", default="demo", help="recipe name (see --list)")
+    parser.add_argument("--config", type=Path, help="YAML config applied on top of the recipe's preset")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a config value, e.g. --set optimizer.lr=1e-3 (repeatable)")
+    parser.add_argument("--output", type=Path, help="run folder (default: pretrain_output/<run_name>)")
+    parser.add_argument("--suite", help="write the result as a HELM run into this suite")
+    parser.add_argument("-o", "--output-path", default="benchmark_output", help="HELM output path (as helm-run)")
+    parser.add_argument("--export-dir", type=Path, help="copy the final Hugging Face checkpoint here")
+    parser.add_argument("--fresh", action="store_true", help="discard an existing checkpoint in the run folder")
+    parser.add_argument("--stop-at-step", type=int, help="save a checkpoint and stop after this step")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--list", action="store_true", help="list recipes and optimizers, then exit")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from helm_plugins.runners.pretrain.config import load_config
+    from helm_plugins.runners.pretrain.optimizers import OPTIMIZERS
+    from helm_plugins.runners.pretrain.recipes import RECIPES, RecipeOptions, run_recipe
+
+    if args.list:
+        for name in RECIPES.names():
+            print(f"recipe    {name:14s} {RECIPES.get(name).description}")
+        print(f"optimizers: {', '.join(OPTIMIZERS.names())}")
+        return 0
+    recipe = RECIPES.get(args.recipe)
+    config = load_config(recipe.preset, args.config, args.overrides)
+    options = RecipeOptions(
+        output_dir=args.output or Path("pretrain_output") / config.run_name,
+        suite_dir=Path(args.output_path) / "runs" / args.suite if args.suite else None,
+        fresh=args.fresh,
+        stop_at_step=args.stop_at_step,
+        progress=not args.no_progress,
+        export_dir=args.export_dir,
+    )
+    for result in run_recipe(recipe, config, options):
+        state = "done" if result.completed else f"stopped at step {result.step} (rerun to resume)"
+        print(
+            f"{config.run_name}: {state}; {result.tokens:,} tokens, {result.tokens_per_second:,.0f} tokens/s, "
+            f"train loss {result.final_train_loss:.4f}, validation loss {result.final_val_loss:.4f}; "
+            f"folder {result.output_dir}"
+        )
+    return 0

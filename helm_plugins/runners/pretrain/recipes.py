@@ -1,0 +1,148 @@
+"""Pretraining recipes by name: a preset config plus the procedure that runs it.
+
+A recipe's procedure trains one or more models and returns their results; each result is written as a HELM run
+into the suite. New procedures (regularised sweeps, ensembles, distillation) register here with `RECIPES`.
+"""
+
+import json
+import shutil
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Callable, List, Optional
+
+from helm_plugins.common.registry import Registry
+from helm_plugins.models.registration import TINY_DEFAULT_DIR
+from helm_plugins.common.results import RunInstance, RunRecord, make_stat, write_run_directory
+from helm_plugins.runners.pretrain.config import PretrainConfig
+from helm_plugins.runners.pretrain.trainer import Trainer, TrainResult
+
+PRETRAIN_GROUP = "hp_pretraining"
+
+
+@dataclass(frozen=True)
+class RecipeOptions:
+    output_dir: Path
+    suite_dir: Optional[Path]  # benchmark_output/runs/<suite>; None writes no HELM run
+    fresh: bool = False
+    stop_at_step: Optional[int] = None
+    progress: bool = True
+    export_dir: Optional[Path] = None  # where to copy the final Hugging Face checkpoint
+
+
+@dataclass(frozen=True)
+class Recipe:
+    name: str
+    description: str
+    preset: str
+    procedure: Callable[[PretrainConfig, RecipeOptions], List[TrainResult]]
+    default_export_dir: Optional[Path] = None
+
+
+RECIPES: Registry[Recipe] = Registry("pretraining recipe")
+
+
+def train_single(config: PretrainConfig, options: RecipeOptions) -> List[TrainResult]:
+    trainer = Trainer(config, options.output_dir, fresh=options.fresh)
+    return [trainer.train(stop_at_step=options.stop_at_step, progress=options.progress)]
+
+
+def training_report(result: TrainResult) -> dict:
+    return {
+        "run_name": result.config.run_name,
+        "built": date.today().isoformat(),
+        "num_parameters": result.num_parameters,
+        "context_length": result.config.model.context_length,
+        "steps": result.step,
+        "train_tokens": result.tokens,
+        "train_seconds": round(result.train_seconds, 1),
+        "tokens_per_second": round(result.tokens_per_second),
+        "final_train_loss": round(result.final_train_loss, 4),
+        "final_val_loss": round(result.final_val_loss, 4),
+        "config": result.config.model_dump(mode="json"),
+    }
+
+
+def export_checkpoint(result: TrainResult, export_dir: Path) -> Path:
+    """Copy the final Hugging Face checkpoint (with its training report) to `export_dir`, replacing it."""
+    export_dir = Path(export_dir)
+    staging = export_dir.with_name(export_dir.name + ".tmp")
+    shutil.rmtree(staging, ignore_errors=True)
+    shutil.copytree(result.huggingface_dir, staging)
+    (staging / "training_report.json").write_text(json.dumps(training_report(result), indent=2) + "\n")
+    shutil.rmtree(export_dir, ignore_errors=True)
+    staging.rename(export_dir)
+    return export_dir
+
+
+def run_name(recipe: str, result: TrainResult) -> str:
+    config = result.config
+    return f"hp_pretrain:recipe={recipe},optimizer={config.optimizer.name},seed={config.seed},model=helm-plugins/{config.run_name}"
+
+
+def write_helm_run(recipe: str, result: TrainResult, suite_dir: Path) -> Path:
+    config = result.config
+    instances = [
+        RunInstance(
+            id=f"step{evaluation['step']:07d}",
+            input=f"[step {evaluation['step']}, {evaluation['tokens']:,} tokens] {config.sample_prompt}",
+            output=evaluation["sample"],
+            stats={"val_loss": evaluation["val_loss"], "train_loss": evaluation["train_loss"]},
+            split="valid",
+        )
+        for evaluation in result.evaluations
+    ]
+    stats = [
+        make_stat("val_loss", result.final_val_loss, split="valid"),
+        make_stat("train_loss", result.final_train_loss, split="train"),
+        make_stat("train_tokens", result.tokens, split="train"),
+        make_stat("tokens_per_second", result.tokens_per_second, split="train"),
+        make_stat("train_wall_seconds", result.wall_seconds, split="train"),
+        make_stat("num_parameters", result.num_parameters, split="train"),
+    ]
+    return write_run_directory(
+        suite_dir,
+        RunRecord(
+            name=run_name(recipe, result),
+            scenario_name="hp_pretrain",
+            scenario_description=f"Pretraining run '{config.run_name}' of recipe '{recipe}' (helm-plugins pretrain).",
+            scenario_class="helm_plugins.runners.pretrain.trainer.Trainer",
+            scenario_args={"recipe": recipe, "optimizer": config.optimizer.name, "seed": config.seed},
+            model=f"helm-plugins/{config.run_name}",
+            method="pretraining",
+            groups=[PRETRAIN_GROUP],
+            stats=stats,
+            instances=instances,
+            max_tokens=config.sample_tokens,
+        ),
+    )
+
+
+def run_recipe(recipe: Recipe, config: PretrainConfig, options: RecipeOptions) -> List[TrainResult]:
+    results = recipe.procedure(config, options)
+    for result in results:
+        if not result.completed:
+            continue
+        if options.suite_dir is not None:
+            run_dir = write_helm_run(recipe.name, result, options.suite_dir)
+            shutil.copy(result.output_dir / "loss_curve.png", run_dir / "loss_curve.png")
+        export_dir = options.export_dir or recipe.default_export_dir
+        if export_dir is not None:
+            export_checkpoint(result, export_dir)
+    return results
+
+
+RECIPES.register(
+    "demo",
+    Recipe("demo", "a 0.1M-parameter GPT for under a minute on the synthetic mixture", "demo", train_single),
+)
+RECIPES.register(
+    "tiny-default",
+    Recipe(
+        "tiny-default",
+        "rebuilds the embedded default model helm-plugins/tiny-default from its seed (tens of minutes on 2 cores)",
+        "tiny-default",
+        train_single,
+        default_export_dir=TINY_DEFAULT_DIR,
+    ),
+)
