@@ -1,0 +1,55 @@
+# The two commands of the README:
+#   make demo   install, run the offline demo suite on the embedded default model, build the leaderboard
+#   make test   install, then run the whole test suite
+# and `make bench` for the performance ratios in BENCHMARKS.md.
+
+SHELL := /bin/bash
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+SUITE ?= demo
+MAX_EVAL_INSTANCES ?= 100
+# Debian packages, installed with apt-get only when missing.
+DEBIAN_PACKAGES_DEMO :=
+DEBIAN_PACKAGES_TEST := chromium
+
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export LITELLM_LOCAL_MODEL_COST_MAP := True
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: install demo test bench system-deps-demo system-deps-test clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --progress-bar off -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+system-deps-demo:
+	@scripts/install_debian_packages.sh $(DEBIAN_PACKAGES_DEMO)
+
+system-deps-test:
+	@scripts/install_debian_packages.sh $(DEBIAN_PACKAGES_TEST)
+
+demo: install system-deps-demo
+	$(BIN)/helm-run --conf-paths run_specs/*.conf --priority 1 --suite $(SUITE) \
+		--max-eval-instances $(MAX_EVAL_INSTANCES) --num-threads 2
+	$(BIN)/helm-plugins pretrain --recipe demo --suite $(SUITE) --output demo_output/pretrain-demo --fresh --no-progress
+	$(BIN)/helm-plugins summarize --suite $(SUITE)
+	@echo
+	@echo "Leaderboard ready. Serve it with:"
+	@echo "    $(BIN)/helm-server --suite $(SUITE)"
+	@echo "then open http://localhost:8000/#/leaderboard"
+
+test: install system-deps-test
+	$(BIN)/python -m pytest -q
+
+bench: install
+	$(BIN)/python benchmarks/run_benchmarks.py --output BENCHMARKS.md
+
+clean:
+	rm -rf benchmark_output prod_env demo_output pretrain_output
