@@ -1,4 +1,4 @@
-"""Training data: documents -> one token stream -> fixed-length windows in a seeded order.
+"""Training data: documents -> token rows (packed windows or one document per row) in a seeded order.
 
 The batch at step s is a pure function of (seed, s), so a resumed run reads exactly the batches an
 uninterrupted run would have read, and the order is reproducible from the config alone.
@@ -8,7 +8,7 @@ import hashlib
 import json
 import random
 from pathlib import Path
-from typing import Dict, List, Literal, Tuple
+from typing import Dict, Iterator, List, Literal, Tuple
 
 import numpy as np
 import torch
@@ -33,6 +33,11 @@ class DataConfig(BaseModel):
     paths: List[str] = Field(default_factory=list, description="text_files/jsonl sources: input files")
     jsonl_field: str = Field("text", description="jsonl source: the field holding the document text")
     validation_fraction: float = Field(0.05, gt=0, lt=1, description="file sources: share held out for validation")
+    packing: Literal["concatenate", "document"] = Field(
+        "concatenate",
+        description="concatenate: documents joined and cut into full windows; document: one document per row "
+        "from position 0 (as HELM prompts are), truncated and padded, padding not trained on",
+    )
 
     @model_validator(mode="after")
     def _paths_for_file_sources(self) -> "DataConfig":
@@ -69,67 +74,84 @@ def load_documents(config: DataConfig, seed: int) -> Tuple[List[str], List[str]]
     return documents[num_validation:], documents[:num_validation]
 
 
-def tokenize_documents(tokenizer: PreTrainedTokenizerFast, documents: List[str]) -> np.ndarray:
-    """One stream: each document followed by the end-of-text token."""
-    encodings = tokenizer.backend_tokenizer.encode_batch(documents, add_special_tokens=False)
+IGNORE_INDEX = -100  # target value of padding: F.cross_entropy skips it
+
+
+def encode_documents(tokenizer: PreTrainedTokenizerFast, documents: List[str]) -> List[List[int]]:
+    """Token ids of each document, followed by the end-of-text token."""
     eos = tokenizer.eos_token_id
-    stream = np.fromiter(
-        (token for encoding in encodings for token in (*encoding.ids, eos)),
-        dtype=np.int32,
-    )
-    return stream
+    return [[*encoding.ids, eos] for encoding in tokenizer.backend_tokenizer.encode_batch(documents, add_special_tokens=False)]
 
 
-def stream_fingerprint(tokens: np.ndarray) -> str:
-    return hashlib.sha256(tokens.tobytes()).hexdigest()[:16]
+def fingerprint(rows: torch.Tensor) -> str:
+    return hashlib.sha256(rows.numpy().tobytes()).hexdigest()[:16]
 
 
-class WindowBatches:
-    """Non-overlapping windows of `context_length + 1` tokens; each epoch visits them in a seeded order."""
+class Batches:
+    """Rows of `context_length + 1` tokens, visited in a seeded order each epoch.
 
-    def __init__(self, tokens: np.ndarray, context_length: int, batch_size: int, seed: int):
-        self.tokens = torch.from_numpy(tokens.astype(np.int64))
-        self.context_length = context_length
-        self.batch_size = batch_size
-        self.seed = seed
-        self.num_windows = (len(tokens) - 1) // context_length
-        if self.num_windows < batch_size:
+    `concatenate` cuts one stream of all documents into non-overlapping windows (no padding). `document` puts
+    each document in its own row from position 0, as a HELM prompt is, truncated to the row and padded with
+    IGNORE_INDEX targets. The batch at step s depends only on (seed, s).
+    """
+
+    def __init__(self, rows: torch.Tensor, batch_size: int, seed: int, pad_id: int):
+        if len(rows) < batch_size:
             raise ValueError(
-                f"{len(tokens)} tokens give {self.num_windows} windows of {context_length}, fewer than the batch size "
+                f"the data gives {len(rows)} rows of {rows.shape[1] - 1} tokens, fewer than the batch size "
                 f"{batch_size}: add data or lower batch_size/context_length"
             )
+        self.rows = rows
+        self.batch_size = batch_size
+        self.seed = seed
+        self.pad_id = pad_id
         self._order_epoch = -1
         self._order = np.empty(0, dtype=np.int64)
 
+    @classmethod
+    def from_documents(
+        cls, documents: List[List[int]], packing: str, context_length: int, batch_size: int, seed: int, pad_id: int
+    ) -> "Batches":
+        width = context_length + 1
+        if packing == "concatenate":
+            total = sum(len(document) for document in documents)
+            stream = torch.from_numpy(np.fromiter((t for d in documents for t in d), dtype=np.int64, count=total))
+            rows = stream[: (len(stream) - 1) // context_length * context_length + 1]
+            rows = rows.unfold(0, width, context_length) if len(rows) >= width else rows.new_empty((0, width))
+        else:
+            rows = torch.full((len(documents), width), IGNORE_INDEX, dtype=torch.long)
+            for i, document in enumerate(documents):
+                document = document[:width]
+                rows[i, : len(document)] = torch.tensor(document, dtype=torch.long)
+        return cls(rows, batch_size, seed, pad_id)
+
     @property
-    def tokens_per_batch(self) -> int:
-        return self.batch_size * self.context_length
+    def num_rows(self) -> int:
+        return len(self.rows)
 
     def epoch_order(self, epoch: int) -> np.ndarray:
         if epoch != self._order_epoch:
-            self._order = np.random.default_rng([self.seed, epoch]).permutation(self.num_windows)
+            self._order = np.random.default_rng([self.seed, epoch]).permutation(self.num_rows)
             self._order_epoch = epoch
         return self._order
 
-    def window_indices(self, step: int) -> List[int]:
-        """Window indices of the batch at `step` (0-based), crossing epoch boundaries as needed."""
+    def row_indices(self, step: int) -> List[int]:
+        """Row indices of the batch at `step` (0-based), crossing epoch boundaries as needed."""
         indices = []
         for position in range(step * self.batch_size, (step + 1) * self.batch_size):
-            epoch, offset = divmod(position, self.num_windows)
+            epoch, offset = divmod(position, self.num_rows)
             indices.append(int(self.epoch_order(epoch)[offset]))
         return indices
 
-    def window(self, index: int) -> torch.Tensor:
-        start = index * self.context_length
-        return self.tokens[start : start + self.context_length + 1]
+    def _split(self, rows: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        inputs = rows[:, :-1]
+        return inputs.masked_fill(inputs == IGNORE_INDEX, self.pad_id), rows[:, 1:]
 
     def batch(self, step: int) -> Tuple[torch.Tensor, torch.Tensor]:
-        windows = torch.stack([self.window(i) for i in self.window_indices(step)])
-        return windows[:, :-1], windows[:, 1:]
+        """(inputs, targets); targets are IGNORE_INDEX on padding."""
+        return self._split(self.rows[self.row_indices(step)])
 
-    def sequential_batches(self, max_batches: int):
-        """Fixed batches in stream order, for validation."""
-        for start in range(0, min(self.num_windows, max_batches * self.batch_size), self.batch_size):
-            stop = min(start + self.batch_size, self.num_windows)
-            windows = torch.stack([self.window(i) for i in range(start, stop)])
-            yield windows[:, :-1], windows[:, 1:]
+    def sequential_batches(self, max_batches: int) -> Iterator[Tuple[torch.Tensor, torch.Tensor]]:
+        """Fixed batches in data order, for validation."""
+        for start in range(0, min(self.num_rows, max_batches * self.batch_size), self.batch_size):
+            yield self._split(self.rows[start : start + self.batch_size])

@@ -4,6 +4,7 @@ Splitting numbers into digits keeps arithmetic learnable for small models; byte-
 round-trips. The tokenizer is saved in the `transformers` format so HELM's HuggingFaceTokenizer loads it.
 """
 
+import json
 from pathlib import Path
 from typing import Iterable
 
@@ -45,6 +46,15 @@ def train_tokenizer(texts: Iterable[str], config: TokenizerConfig, context_lengt
         model_max_length=context_length,
         clean_up_tokenization_spaces=False,
     )
+
+
+def save_tokenizer(tokenizer: PreTrainedTokenizerFast, directory: Path) -> None:
+    """Save in the transformers format, loadable by transformers 4 and 5 alike (both know the fast class name)."""
+    tokenizer.save_pretrained(str(directory))
+    config_path = Path(directory) / "tokenizer_config.json"
+    config = json.loads(config_path.read_text())
+    config["tokenizer_class"] = "PreTrainedTokenizerFast"
+    config_path.write_text(json.dumps(config, indent=2) + "\n")
 
 
 def load_tokenizer(directory: Path) -> PreTrainedTokenizerFast:

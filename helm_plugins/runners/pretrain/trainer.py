@@ -5,7 +5,7 @@ Output folder:
     tokenizer/          the trained tokenizer (transformers format)
     checkpoint.pt       model, optimizer, scheduler, RNG state and history after the last saved step
     huggingface/        the final model + tokenizer as a GPT2LMHeadModel checkpoint
-    loss_curve.png      train and validation loss against tokens
+    loss_curve.png      train and validation loss against optimizer steps
     history.json        per-step train loss and per-evaluation records
 """
 
@@ -22,10 +22,10 @@ import torch
 from tqdm.auto import tqdm
 
 from helm_plugins.runners.pretrain.config import PretrainConfig
-from helm_plugins.runners.pretrain.data import WindowBatches, load_documents, stream_fingerprint, tokenize_documents
+from helm_plugins.runners.pretrain.data import IGNORE_INDEX, Batches, encode_documents, fingerprint, load_documents
 from helm_plugins.runners.pretrain.model import GPT
 from helm_plugins.runners.pretrain.optimizers import OPTIMIZERS, build_scheduler
-from helm_plugins.runners.pretrain.tokenizer import load_tokenizer, train_tokenizer
+from helm_plugins.runners.pretrain.tokenizer import load_tokenizer, save_tokenizer, train_tokenizer
 
 TOKENIZER_TRAINING_DOCUMENTS = 50_000  # enough to fit the BPE merges; later documents add nothing
 
@@ -36,15 +36,12 @@ class TrainResult:
     output_dir: Path
     completed: bool  # False when stopped early (stop_at_step or interruption)
     step: int
+    tokens: int = 0  # trained target tokens (padding excluded)
     train_losses: List[float] = field(default_factory=list)
     evaluations: List[Dict] = field(default_factory=list)
     train_seconds: float = 0.0
     wall_seconds: float = 0.0
     num_parameters: int = 0
-
-    @property
-    def tokens(self) -> int:
-        return self.step * self.config.tokens_per_step
 
     @property
     def tokens_per_second(self) -> float:
@@ -83,16 +80,15 @@ class Trainer:
             self.tokenizer = train_tokenizer(
                 train_documents[:TOKENIZER_TRAINING_DOCUMENTS], config.tokenizer, config.model.context_length
             )
-            self.tokenizer.save_pretrained(str(tokenizer_dir))
-        train_tokens = tokenize_documents(self.tokenizer, train_documents)
-        validation_tokens = tokenize_documents(self.tokenizer, validation_documents)
-        self.data_fingerprint = stream_fingerprint(train_tokens)
-        context = config.model.context_length
-        self.batches = WindowBatches(train_tokens, context, config.batch_size, config.seed)
-        validation_windows = (len(validation_tokens) - 1) // context
-        if validation_windows < 1:
-            raise ValueError(f"the validation documents hold {len(validation_tokens)} tokens, under one window")
-        self.validation = WindowBatches(validation_tokens, context, min(config.batch_size, validation_windows), 0)
+            save_tokenizer(self.tokenizer, tokenizer_dir)
+        context, packing, pad_id = config.model.context_length, config.data.packing, self.tokenizer.eos_token_id
+        self.batches = Batches.from_documents(
+            encode_documents(self.tokenizer, train_documents), packing, context, config.batch_size, config.seed, pad_id
+        )
+        validation_rows = encode_documents(self.tokenizer, validation_documents)
+        validation = Batches.from_documents(validation_rows, packing, context, 1, 0, pad_id)
+        self.validation = Batches(validation.rows, min(config.batch_size, validation.num_rows), 0, pad_id)
+        self.data_fingerprint = fingerprint(self.batches.rows)
 
         model_config = config.model.model_copy(update={"vocab_size": len(self.tokenizer)})
         self.model = GPT(model_config)
@@ -125,8 +121,9 @@ class Trainer:
         total, count = 0.0, 0
         for x, y in self.validation.sequential_batches(self.config.eval_batches):
             _, loss = self.model(x, y)
-            total += loss.item() * x.shape[0]
-            count += x.shape[0]
+            targets = int((y != IGNORE_INDEX).sum())
+            total += loss.item() * targets
+            count += targets
         self.model.train()
         return total / count
 
@@ -153,6 +150,7 @@ class Trainer:
             "config": self.config.model_dump(mode="json"),
             "data_fingerprint": self.data_fingerprint,
             "step": result.step,
+            "tokens": result.tokens,
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(),
@@ -175,6 +173,7 @@ class Trainer:
         self.scheduler.load_state_dict(state["scheduler"])
         torch.set_rng_state(state["torch_rng"])
         result.step = state["step"]
+        result.tokens = state["tokens"]
         result.train_losses = state["train_losses"]
         result.evaluations = state["evaluations"]
         result.train_seconds = state["train_seconds"]
@@ -219,6 +218,7 @@ class Trainer:
                 self.optimizer.step()
                 self.scheduler.step()
                 result.train_losses.append(loss.item())
+                result.tokens += int((y != IGNORE_INDEX).sum())
                 result.step += 1
                 result.train_seconds += time.perf_counter() - step_start
                 if result.step % config.eval_every == 0 or result.step == config.max_steps:
@@ -243,7 +243,7 @@ class Trainer:
         if result.completed:
             self.model.eval()
             self.model.export_huggingface(result.huggingface_dir, eos_token_id=self.tokenizer.eos_token_id)
-            self.tokenizer.save_pretrained(str(result.huggingface_dir))
+            save_tokenizer(self.tokenizer, result.huggingface_dir)
             plot_loss_curve(result, self.output_dir / "loss_curve.png")
         return result
 
@@ -254,11 +254,11 @@ def plot_loss_curve(result: TrainResult, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    tokens_per_step = result.config.tokens_per_step
     figure, axis = plt.subplots(figsize=(6, 4))
-    axis.plot([(i + 1) * tokens_per_step for i in range(len(result.train_losses))], result.train_losses, lw=0.6, alpha=0.6, label="train")
-    axis.plot([e["tokens"] for e in result.evaluations], [e["val_loss"] for e in result.evaluations], "o-", label="validation")
-    axis.set_xlabel("training tokens")
+    steps = range(1, len(result.train_losses) + 1)
+    axis.plot(steps, result.train_losses, lw=0.6, alpha=0.6, label="train")
+    axis.plot([e["step"] for e in result.evaluations], [e["val_loss"] for e in result.evaluations], "o-", label="validation")
+    axis.set_xlabel(f"optimizer step ({result.tokens:,} training tokens in all)")
     axis.set_ylabel("cross-entropy (nats/token)")
     axis.set_title(result.config.run_name)
     axis.legend()

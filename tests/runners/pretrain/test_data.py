@@ -1,26 +1,35 @@
 import json
 
-import numpy as np
 import pytest
 
-from helm_plugins.runners.pretrain.data import DataConfig, WindowBatches, load_documents
+from helm_plugins.runners.pretrain.data import IGNORE_INDEX, Batches, DataConfig, load_documents
 
 
 def test_batches_depend_only_on_seed_and_step_and_cover_each_epoch():
-    tokens = np.arange(10 * 4 + 1, dtype=np.int32)  # 10 windows of 4
-    batches = WindowBatches(tokens, context_length=4, batch_size=5, seed=3)
-    again = WindowBatches(tokens, context_length=4, batch_size=5, seed=3)
-    assert [batches.window_indices(s) for s in range(6)] == [again.window_indices(s) for s in (0, 1, 2, 3, 4, 5)]
-    assert sorted(batches.window_indices(0) + batches.window_indices(1)) == list(range(10))
-    assert sorted(batches.window_indices(2) + batches.window_indices(3)) == list(range(10))
-    assert batches.window_indices(0) + batches.window_indices(1) != batches.window_indices(2) + batches.window_indices(3)
+    documents = [list(range(10 * i, 10 * i + 4)) for i in range(10)]  # 40 tokens -> 9 windows of 4 (+1)
+    batches = Batches.from_documents(documents, "concatenate", context_length=4, batch_size=3, seed=3, pad_id=0)
+    again = Batches.from_documents(documents, "concatenate", context_length=4, batch_size=3, seed=3, pad_id=0)
+    assert batches.num_rows == 9
+    assert [batches.row_indices(s) for s in range(6)] == [again.row_indices(s) for s in (0, 1, 2, 3, 4, 5)]
+    assert sorted(sum((batches.row_indices(s) for s in range(3)), [])) == list(range(9))
+    assert sorted(sum((batches.row_indices(s) for s in range(3, 6)), [])) == list(range(9))
+    assert batches.row_indices(0) != batches.row_indices(3)
     x, y = batches.batch(0)
-    assert x.shape == (5, 4) and (y[:, :-1] == x[:, 1:]).all() and (y[:, -1] == x[:, -1] + 1).all()
+    assert x.shape == y.shape == (3, 4) and (y[:, :-1] == x[:, 1:]).all()
+    assert batches.rows[1].tolist() == [10, 11, 12, 13, 20]  # windows share one token: the last target
+
+
+def test_document_rows_start_at_position_zero_and_ignore_padding():
+    documents = [[5, 6, 7], [8, 9, 10, 11, 12, 13, 14]]
+    batches = Batches.from_documents(documents, "document", context_length=4, batch_size=2, seed=0, pad_id=0)
+    x, y = next(batches.sequential_batches(1))
+    assert x.tolist() == [[5, 6, 7, 0], [8, 9, 10, 11]]
+    assert y.tolist() == [[6, 7, IGNORE_INDEX, IGNORE_INDEX], [9, 10, 11, 12]]
 
 
 def test_too_little_data_is_reported():
     with pytest.raises(ValueError, match="fewer than the batch size 8"):
-        WindowBatches(np.arange(20, dtype=np.int32), context_length=4, batch_size=8, seed=0)
+        Batches.from_documents([list(range(20))], "concatenate", context_length=4, batch_size=8, seed=0, pad_id=0)
 
 
 def test_jsonl_source_and_its_errors(tmp_path):

@@ -45,3 +45,12 @@ def test_a_different_config_in_the_same_folder_is_refused(tmp_path, small_config
         Trainer(small_config("optimizer.lr=0.02"), tmp_path)
     fresh = Trainer(small_config("optimizer.lr=0.02"), tmp_path, fresh=True).train(stop_at_step=2, progress=False)
     assert fresh.step == 2
+
+
+def test_document_packing_trains_on_document_tokens_only(tmp_path, small_config):
+    config = small_config("data.packing=document", "max_steps=10", "model.context_length=160")
+    trainer = Trainer(config, tmp_path)
+    real = sum(int((trainer.batches.batch(step)[1] >= 0).sum()) for step in range(10))
+    result = trainer.train(progress=False)
+    assert 0 < result.tokens == real < 10 * 8 * 160
+    assert trainer.batches.num_rows == 400  # one row per training document
