@@ -18,7 +18,8 @@ pytestmark = pytest.mark.slow
 
 PRETRAIN_RUN = "hp_pretrain:recipe=demo,optimizer=adamw,seed=0,model=helm-plugins_pretrain-demo"
 ARITHMETIC_RUN = "hp_synthetic_arithmetic:num_instances=200,seed=0,model=helm-plugins_tiny-default"
-FACT_WORLD_RUN = "hp_synthetic_fact_world:num_instances=200,seed=0,model=helm-plugins_tiny-default"
+FACT_WORLD_RUN = "hp_synthetic_fact_world:num_instances=200,seed=0,closed_book=True,method=separate,model=helm-plugins_tiny-default"
+FACT_WORLD_JOINT_RUN = "hp_synthetic_fact_world:num_instances=200,seed=0,closed_book=True,method=joint,model=helm-plugins_tiny-default"
 
 
 def test_entry_point_is_declared():
@@ -29,9 +30,10 @@ def test_demo_conf_runs_on_the_embedded_model_above_chance(demo_suite):
     runs = demo_suite / "benchmark_output" / "runs" / "t"
     arithmetic = read_stats(runs / ARITHMETIC_RUN)
     fact_world = read_stats(runs / FACT_WORLD_RUN)
-    assert arithmetic["num_instances"] == fact_world["num_instances"] == 20
-    assert arithmetic["final_number_exact_match"] >= 0.5  # chance: ~0 (the sum of two numbers below 100)
-    assert fact_world["exact_match"] >= 0.4  # chance: 0.25 (four options)
+    joint = read_stats(runs / FACT_WORLD_JOINT_RUN)
+    assert arithmetic["num_instances"] == fact_world["num_instances"] == joint["num_instances"] == 20
+    assert arithmetic["final_number_exact_match"] >= 0.8  # chance: ~0 (the sum of two numbers below 100)
+    assert fact_world["exact_match"] >= 0.6  # chance: 0.25 (four options), on held-out facts
     state = json.loads((runs / ARITHMETIC_RUN / "scenario_state.json").read_text())
     assert state["request_states"][0]["request"]["model_deployment"] == "helm-plugins/tiny-default"
 
@@ -49,7 +51,8 @@ def test_plugins_flag_without_the_entry_point(tmp_path):
         "sys.argv = ['helm-run'] + sys.argv[1:]\n"
         "run.main()\n"
     )
-    args = ["--run-entries", "hp_synthetic_fact_world:model=helm-plugins/tiny-default", "--suite", "p", "-m", "3"]
+    args = ["--run-entries", "hp_synthetic_fact_world:closed_book=true,method=separate,model=helm-plugins/tiny-default",
+            "--suite", "p", "-m", "3"]
     without = run_command([sys.executable, "-c", script, *args], cwd=tmp_path, expect_success=False)
     assert without.returncode != 0 and "Unknown run spec name: hp_synthetic_fact_world" in without.stdout + without.stderr
     run_command([sys.executable, "-c", script, "--plugins", "helm_plugins.plugin", *args], cwd=tmp_path)
@@ -115,7 +118,7 @@ def helm_server(demo_suite):
 
 def test_leaderboard_renders_groups_and_runner_runs(helm_server, tmp_path):
     leaderboard = _render(f"{helm_server}/#/leaderboard", tmp_path / "profile")
-    for text in ("Leaderboard: helm_plugins", "Synthetic arithmetic", "Synthetic fact world", "tiny-default"):
+    for text in ("Leaderboard: helm_plugins", "Synthetic arithmetic", "Synthetic fact world (closed book)", "tiny-default"):
         assert text in leaderboard, text
     pretraining = _render(f"{helm_server}/#/leaderboard/hp_pretraining", tmp_path / "profile")
     assert "Val loss" in pretraining and "pretrain-demo" in pretraining

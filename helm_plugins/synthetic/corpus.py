@@ -2,22 +2,28 @@
 
 Task documents are rendered in the exact prompt format of the synthetic HELM scenarios, some with one or two
 solved examples before the question (as HELM's few-shot prompts have), so a model trained on the corpus can be
-evaluated by helm-run zero- or few-shot. Arithmetic documents only use the training operand pairs; the
-scenarios evaluate on the held-out pairs.
+evaluated by helm-run zero- or few-shot. Arithmetic documents only use the training operand pairs, and the
+closed-book fact world asks questions only about its training pairs (held-out pairs are stated in biographies
+only); the scenarios evaluate on what is held out.
 """
 
 import random
 from typing import Callable, Dict, Iterator, List, Literal, Union
 
 from helm_plugins.synthetic.arithmetic import generate_arithmetic_problems
-from helm_plugins.synthetic.fact_world import generate_fact_questions, generate_fact_quizzes
+from helm_plugins.synthetic.fact_world import (
+    generate_biographies,
+    generate_closed_book_questions,
+    generate_fact_questions,
+    generate_world_quizzes,
+)
 from helm_plugins.synthetic.prompts import arithmetic_document, fact_document
 from helm_plugins.synthetic.stories import generate_stories
 
 Stream = Literal["train", "validation"]
 SHOT_COUNTS = (0, 1, 2)
 SHOT_WEIGHTS = (0.7, 0.2, 0.1)
-FEW_SHOT_KINDS = ("arithmetic", "fact_world", "fact_world_cot")  # the kinds that are HELM tasks
+FEW_SHOT_KINDS = ("arithmetic", "fact_world", "fact_world_closed_book")  # the kinds that are HELM tasks
 
 
 def _arithmetic(num_items: int, seed: str, shots: Iterator[int]) -> Iterator[str]:
@@ -34,15 +40,19 @@ def _fact_world(num_items: int, seed: str, shots: Iterator[int]) -> Iterator[str
         yield fact_document(next(questions), examples)
 
 
-def _fact_world_cot(num_items: int, seed: str, shots: Iterator[int]) -> Iterator[str]:
-    questions = iter(generate_fact_questions(num_items, f"cot:{seed}", split="train"))
+def _fact_world_closed_book(num_items: int, seed: str, shots: Iterator[int]) -> Iterator[str]:
+    questions = iter(generate_closed_book_questions(num_items, seed, split="train"))
     for k in shots:
         examples = [next(questions) for _ in range(k)]
-        yield fact_document(next(questions), examples, chain_of_thought=True)
+        yield fact_document(next(questions), examples, closed_book=True)
 
 
-def _fact_quiz(num_items: int, seed: str, shots: Iterator[int]) -> Iterator[str]:
-    return iter(generate_fact_quizzes(num_items, seed))
+def _biography(num_items: int, seed: str, shots: Iterator[int]) -> Iterator[str]:
+    return iter(generate_biographies(num_items, seed))
+
+
+def _world_quiz(num_items: int, seed: str, shots: Iterator[int]) -> Iterator[str]:
+    return iter(generate_world_quizzes(num_items, seed))
 
 
 def _stories(num_items: int, seed: str, shots: Iterator[int]) -> Iterator[str]:
@@ -52,8 +62,9 @@ def _stories(num_items: int, seed: str, shots: Iterator[int]) -> Iterator[str]:
 DOCUMENT_KINDS: Dict[str, Callable[[int, str, Iterator[int]], Iterator[str]]] = {
     "arithmetic": _arithmetic,
     "fact_world": _fact_world,
-    "fact_world_cot": _fact_world_cot,
-    "fact_quiz": _fact_quiz,
+    "fact_world_closed_book": _fact_world_closed_book,
+    "biography": _biography,
+    "world_quiz": _world_quiz,
     "stories": _stories,
 }
 

@@ -1,24 +1,33 @@
-"""Multiple-choice questions about small generated fact worlds.
+"""Multiple-choice questions about generated fact worlds, in two settings.
 
-Each question comes with its own world: three people, each with two attributes (city, pet, job, color or
-food) stated as facts, then a question about one person's attribute. The wrong options include the other
-people's values of the same attribute, so answering needs binding the fact to the right person, not just
-spotting a word of the passage. Chance accuracy is 1 / NUM_OPTIONS.
+Passage (reading comprehension): each question comes with its own small world, three people with two
+attributes each (city, pet, job, color or food) stated just before the question. The wrong options include the
+other people's values of the same attribute, so answering needs binding the fact to the right person.
 
-Example:
     text: "Omar keeps a goat. Nora lives in Dover. Omar lives in Leeds. ... Where does Omar live?"
     options: ["Riga", "Leeds", "Dover", "Lima"], correct index 1
-    explanation (the chain of thought): "Omar lives in Leeds."
+
+Closed book (knowledge): one fixed world of every name in the lexicon with all five attributes, generated from
+WORLD_SEED. The question comes without facts. A fifth of the (person, attribute) pairs, fixed by
+`is_held_out_pair`, are held out: the pretraining corpus states them only in biographies, never as a question,
+and the evaluation asks only those, so answering needs knowledge extracted from statements.
+
+    text: "Where does Omar live?"   options: ["Lima", "Turin", "Leeds", "Oslo"]
+
+Chance accuracy is 1 / NUM_OPTIONS in both.
 """
 
+import hashlib
 import random
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Dict, List, Literal, Tuple, Union
 
 from helm_plugins.synthetic.lexicon import CITIES, COLORS, FOODS, JOBS, NAMES, PETS
 
 NUM_OPTIONS = 4
-QUIZ_INSTRUCTIONS = "Read the facts, then answer each question."
+WORLD_SEED = "fact-world-1"
+WORLD_QUIZ_INSTRUCTIONS = "Answer each question about the people of the world."
 PEOPLE_PER_WORLD = 3
 ATTRIBUTES_PER_PERSON = 2
 
@@ -34,7 +43,7 @@ ATTRIBUTES: Dict[str, Tuple[Tuple[str, ...], str, str]] = {
 
 @dataclass(frozen=True)
 class FactQuestion:
-    text: str  # the facts followed by the question
+    text: str  # the facts followed by the question (passage), or the question alone (closed book)
     options: Tuple[str, ...]
     correct_index: int
     attribute: str
@@ -88,21 +97,70 @@ def generate_fact_questions(num: int, seed: Union[int, str], split: Literal["tra
     return questions
 
 
-def generate_fact_quizzes(num: int, seed: Union[int, str]) -> List[str]:
-    """Training-only documents: one world, then every question about it with its short answer.
+# ----- closed book: one fixed world -----
 
-    Each answer restates the fact ("Answer: Omar lives in Leeds."): the question gives the start of the
-    sentence and the facts its end, which teaches a small model to bind values to people by copying.
-    """
-    rng = random.Random(f"fact_quiz:{seed}")
-    quizzes = []
+
+@lru_cache(maxsize=1)
+def fixed_world() -> Dict[str, Dict[str, str]]:
+    """person -> attribute -> value, the same on every machine."""
+    rng = random.Random(WORLD_SEED)
+    return {person: {attribute: rng.choice(ATTRIBUTES[attribute][0]) for attribute in ATTRIBUTES} for person in NAMES}
+
+
+def is_held_out_pair(person: str, attribute: str) -> bool:
+    digest = hashlib.blake2b(f"{WORLD_SEED}:{person}:{attribute}".encode(), digest_size=4).digest()
+    return int.from_bytes(digest, "big") % 5 == 0
+
+
+def world_pairs(split: Literal["train", "test"]) -> List[Tuple[str, str]]:
+    return [(p, a) for p in NAMES for a in sorted(ATTRIBUTES) if is_held_out_pair(p, a) == (split == "test")]
+
+
+def generate_closed_book_questions(
+    num: int, seed: Union[int, str], split: Literal["train", "test"]
+) -> List[FactQuestion]:
+    """Questions about the fixed world; the "test" split asks only the held-out pairs."""
+    rng = random.Random(f"closed_book:{split}:{seed}")
+    world, pairs = fixed_world(), world_pairs(split)
+    questions = []
     for _ in range(num):
-        people, attributes, world, facts = _sample_world(rng)
-        pairs = [(person, attribute) for person in people for attribute in attributes]
-        rng.shuffle(pairs)
-        lines = [QUIZ_INSTRUCTIONS, "", "Facts: " + " ".join(facts)]
-        for person, attribute in pairs:
-            lines.append("Question: " + ATTRIBUTES[attribute][2].format(name=person))
-            lines.append("Answer: " + _state_fact(attribute, person, world[attribute][person]))
-        quizzes.append("\n".join(lines) + "\n")
-    return quizzes
+        person, attribute = rng.choice(pairs)
+        correct = world[person][attribute]
+        options = [correct] + rng.sample([v for v in ATTRIBUTES[attribute][0] if v != correct], NUM_OPTIONS - 1)
+        rng.shuffle(options)
+        questions.append(
+            FactQuestion(
+                ATTRIBUTES[attribute][2].format(name=person),
+                tuple(options),
+                options.index(correct),
+                attribute,
+                _state_fact(attribute, person, correct),
+            )
+        )
+    return questions
+
+
+def generate_biographies(num: int, seed: Union[int, str]) -> List[str]:
+    """Training documents stating facts of the fixed world: one person, three to five facts in random order."""
+    rng = random.Random(f"biography:{seed}")
+    world = fixed_world()
+    documents = []
+    for _ in range(num):
+        person = rng.choice(NAMES)
+        attributes = rng.sample(sorted(ATTRIBUTES), rng.randint(3, len(ATTRIBUTES)))
+        documents.append(" ".join(_state_fact(a, person, world[person][a]) for a in attributes) + "\n")
+    return documents
+
+
+def generate_world_quizzes(num: int, seed: Union[int, str]) -> List[str]:
+    """Training documents of short-answer questions about the fixed world, on the training pairs only."""
+    rng = random.Random(f"world_quiz:{seed}")
+    world = fixed_world()
+    pairs = world_pairs("train")
+    documents = []
+    for _ in range(num):
+        lines = [WORLD_QUIZ_INSTRUCTIONS, ""]
+        for person, attribute in rng.sample(pairs, rng.randint(2, 4)):
+            lines += [f"Question: {ATTRIBUTES[attribute][2].format(name=person)}", f"Answer: {world[person][attribute]}"]
+        documents.append("\n".join(lines) + "\n")
+    return documents

@@ -8,14 +8,11 @@ import string
 from typing import Sequence
 
 from helm_plugins.synthetic.arithmetic import ArithmeticProblem
-from helm_plugins.synthetic.fact_world import FactQuestion
+from helm_plugins.synthetic.fact_world import WORLD_QUIZ_INSTRUCTIONS, FactQuestion
 
 ARITHMETIC_INSTRUCTIONS = "Solve the problem step by step. End with: The answer is N."
 FACT_WORLD_INSTRUCTIONS = "Read the facts, then answer with the letter of the correct option."
-FACT_WORLD_COT_INSTRUCTIONS = "Read the facts. Repeat the fact that answers the question, then end with: The answer is X."
-# HELM's chain-of-thought adapter writes a solved example as
-# output_prefix + chain_of_thought_prefix + chain of thought + chain_of_thought_suffix + "B. " + output_suffix
-COT_SUFFIX = " The answer is "
+CLOSED_BOOK_INSTRUCTIONS = "Answer with the letter of the correct option."
 INPUT_NOUN = "Question"
 OUTPUT_NOUN = "Answer"
 
@@ -43,23 +40,27 @@ def option_letter(index: int) -> str:
     return string.ascii_uppercase[index]
 
 
-def fact_example_block(question: FactQuestion, with_answer: bool, chain_of_thought: bool = False) -> str:
+def fact_example_block(question: FactQuestion, with_answer: bool) -> str:
     options = "".join(f"{option_letter(i)}. {option}\n" for i, option in enumerate(question.options))
     block = f"{INPUT_NOUN}: {question.text}\n{options}{OUTPUT_NOUN}:"
-    if not with_answer:
-        return block
-    letter = option_letter(question.correct_index)
-    return block + (f" {question.explanation}{COT_SUFFIX}{letter}. \n" if chain_of_thought else f" {letter}\n")
+    return block + f" {option_letter(question.correct_index)}\n" if with_answer else block
 
 
-def render_fact_prompt(
-    question: FactQuestion, examples: Sequence[FactQuestion] = (), chain_of_thought: bool = False
-) -> str:
+def render_fact_prompt(question: FactQuestion, examples: Sequence[FactQuestion] = (), closed_book: bool = False) -> str:
+    """The multiple-choice (joint) prompt: HELM's `multiple_choice_joint` method."""
     return _join_blocks(
-        FACT_WORLD_COT_INSTRUCTIONS if chain_of_thought else FACT_WORLD_INSTRUCTIONS,
-        [fact_example_block(q, with_answer=True, chain_of_thought=chain_of_thought) for q in examples],
+        CLOSED_BOOK_INSTRUCTIONS if closed_book else FACT_WORLD_INSTRUCTIONS,
+        [fact_example_block(q, with_answer=True) for q in examples],
         fact_example_block(question, with_answer=False),
     )
+
+
+def render_fact_option_prompt(question: FactQuestion, option: str) -> str:
+    """One of the prompts of HELM's `multiple_choice_separate_original` method, scored by its likelihood.
+
+    It is the short-answer format of the world quizzes, so the option's likelihood is the model's belief.
+    """
+    return _join_blocks(WORLD_QUIZ_INSTRUCTIONS, [], f"{INPUT_NOUN}: {question.text}\n{OUTPUT_NOUN}: {option}")
 
 
 def arithmetic_document(problem: ArithmeticProblem, examples: Sequence[ArithmeticProblem] = ()) -> str:
@@ -67,7 +68,5 @@ def arithmetic_document(problem: ArithmeticProblem, examples: Sequence[Arithmeti
     return render_arithmetic_prompt(problem, examples) + f" {problem.solution}\n"
 
 
-def fact_document(question: FactQuestion, examples: Sequence[FactQuestion] = (), chain_of_thought: bool = False) -> str:
-    prompt = render_fact_prompt(question, examples, chain_of_thought)
-    letter = option_letter(question.correct_index)
-    return prompt + (f" {question.explanation}{COT_SUFFIX}{letter}.\n" if chain_of_thought else f" {letter}\n")
+def fact_document(question: FactQuestion, examples: Sequence[FactQuestion] = (), closed_book: bool = False) -> str:
+    return render_fact_prompt(question, examples, closed_book) + f" {option_letter(question.correct_index)}\n"

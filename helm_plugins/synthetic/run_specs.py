@@ -3,24 +3,26 @@
     helm-run --run-entries 'hp_synthetic_arithmetic:model=helm-plugins/tiny-default' --suite demo -m 50
 """
 
-from typing import Annotated
+import dataclasses
+from typing import Annotated, Literal
 
+from helm.benchmark.adaptation.adapter_spec import ADAPT_MULTIPLE_CHOICE_SEPARATE_ORIGINAL
 from helm.benchmark.adaptation.common_adapter_specs import (
+    format_instructions,
     get_generation_adapter_spec,
     get_multiple_choice_joint_adapter_spec,
-    get_multiple_choice_joint_chain_of_thought_adapter_spec,
+    get_multiple_choice_separate_adapter_spec,
 )
 from helm.benchmark.metrics.common_metric_specs import get_basic_metric_specs, get_exact_match_metric_specs
-from helm.benchmark.metrics.metric import MetricSpec
 from helm.benchmark.run_spec import RunSpec
 from helm.benchmark.scenarios.scenario import ScenarioSpec
 from pydantic import Field
 
 from helm_plugins.common.run_entries import plugin_run_spec_function
+from helm_plugins.synthetic.fact_world import WORLD_QUIZ_INSTRUCTIONS
 from helm_plugins.synthetic.prompts import (
     ARITHMETIC_INSTRUCTIONS,
-    COT_SUFFIX,
-    FACT_WORLD_COT_INSTRUCTIONS,
+    CLOSED_BOOK_INSTRUCTIONS,
     FACT_WORLD_INSTRUCTIONS,
     INPUT_NOUN,
     OUTPUT_NOUN,
@@ -57,41 +59,38 @@ def get_synthetic_arithmetic_spec(num_instances: NumInstances = 200, seed: int =
 
 @plugin_run_spec_function("hp_synthetic_fact_world")
 def get_synthetic_fact_world_spec(
-    num_instances: NumInstances = 200, seed: int = 0, chain_of_thought: bool = False
+    num_instances: NumInstances = 200,
+    seed: int = 0,
+    closed_book: bool = False,
+    method: Literal["joint", "separate"] = "joint",
 ) -> RunSpec:
-    """Direct: the answer is one letter (exact_match). Chain of thought: the model first repeats the fact that
-    answers the question, then writes "The answer is X" (HELM's chain_of_thought_correctness)."""
-    if chain_of_thought:
-        adapter_spec = get_multiple_choice_joint_chain_of_thought_adapter_spec(
-            instructions=FACT_WORLD_COT_INSTRUCTIONS,
-            input_noun=INPUT_NOUN,
-            output_noun=OUTPUT_NOUN,
-            max_train_instances=0,
-            max_tokens=40,  # the fact (about 8 tokens of the default model) and "The answer is X."
-            num_outputs=1,
-            chain_of_thought_suffix=COT_SUFFIX,
-        )
-        metric_specs = get_basic_metric_specs([]) + [
-            MetricSpec(class_name="helm.benchmark.metrics.gpqa_chain_of_thought_metric.GPQAChainOfThoughtMetric")
-        ]
-        group = "hp_synthetic_fact_world_cot"
-    else:
+    """joint: HELM's multiple_choice_joint, the model answers with a letter. separate: HELM's
+    multiple_choice_separate_original, each option is scored by the model's log-probability of it as the
+    short answer (needs a model that returns prompt log-probabilities, such as local Hugging Face models)."""
+    if method == "joint":
         adapter_spec = get_multiple_choice_joint_adapter_spec(
-            instructions=FACT_WORLD_INSTRUCTIONS,
+            instructions=CLOSED_BOOK_INSTRUCTIONS if closed_book else FACT_WORLD_INSTRUCTIONS,
             input_noun=INPUT_NOUN,
             output_noun=OUTPUT_NOUN,
             max_train_instances=0,
             max_tokens=1,  # a single letter
             num_outputs=1,  # greedy decoding: one completion is the answer
         )
-        metric_specs = get_exact_match_metric_specs()
-        group = "hp_synthetic_fact_world"
+    else:
+        adapter_spec = dataclasses.replace(
+            get_multiple_choice_separate_adapter_spec(ADAPT_MULTIPLE_CHOICE_SEPARATE_ORIGINAL),
+            instructions=format_instructions(WORLD_QUIZ_INSTRUCTIONS),  # the short-answer format of the corpus
+            input_prefix=f"{INPUT_NOUN}: ",
+            input_suffix="\n",
+            output_prefix=f"{OUTPUT_NOUN}: ",
+        )
     return RunSpec(
-        name=f"hp_synthetic_fact_world:num_instances={num_instances},seed={seed},chain_of_thought={chain_of_thought}",
+        name=f"hp_synthetic_fact_world:num_instances={num_instances},seed={seed},closed_book={closed_book},method={method}",
         scenario_spec=ScenarioSpec(
-            class_name=_class_name(SyntheticFactWorldScenario), args={"num_instances": num_instances, "seed": seed}
+            class_name=_class_name(SyntheticFactWorldScenario),
+            args={"num_instances": num_instances, "seed": seed, "closed_book": closed_book},
         ),
         adapter_spec=adapter_spec,
-        metric_specs=metric_specs,
-        groups=[group],
+        metric_specs=get_exact_match_metric_specs(),
+        groups=["hp_synthetic_fact_world_closed_book" if closed_book else "hp_synthetic_fact_world"],
     )

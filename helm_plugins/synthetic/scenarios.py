@@ -21,7 +21,7 @@ from helm.benchmark.scenarios.scenario import (
 )
 
 from helm_plugins.synthetic.arithmetic import generate_arithmetic_problems
-from helm_plugins.synthetic.fact_world import NUM_OPTIONS, generate_fact_questions
+from helm_plugins.synthetic.fact_world import NUM_OPTIONS, generate_closed_book_questions, generate_fact_questions
 
 NUM_TRAIN_INSTANCES = 20  # pool for few-shot examples when a run entry asks for max_train_instances > 0
 
@@ -70,25 +70,30 @@ class SyntheticArithmeticScenario(Scenario):
 
 
 class SyntheticFactWorldScenario(Scenario):
-    """Questions about a small generated world of people and their attributes, stated just before the question.
+    """Four-option questions about generated fact worlds (chance 1 / 4).
 
-    The wrong options include the other people's values of the asked attribute. Chance is 1 / 4. Each instance
-    carries the fact that answers it as its chain of thought (`extra_data["chain_of_thought"]`).
-
+    Passage: a small world of three people is stated before each question, and the wrong options include the
+    other people's values of the asked attribute.
     Input: "Omar keeps a goat. Nora lives in Dover. Omar lives in Leeds. ... Where does Omar live?"
     References: "Riga", "Leeds" (correct), "Dover", "Lima"
+
+    Closed book: questions about one fixed world that a model must know from pretraining; the evaluation asks
+    only the held-out (person, attribute) pairs, which helm_plugins' corpus states in biographies but never
+    asks. Input: "Where does Omar live?"  References: "Lima", "Turin", "Leeds" (correct), "Oslo"
     """
 
     name = "hp_synthetic_fact_world"
     description = f"Multiple-choice questions ({NUM_OPTIONS} options) about generated fact worlds (synthetic, offline)."
-    tags = ["question_answering", "reading_comprehension", "synthetic"]
+    tags = ["question_answering", "reading_comprehension", "knowledge", "synthetic"]
 
-    def __init__(self, num_instances: int = 200, seed: int = 0):
+    def __init__(self, num_instances: int = 200, seed: int = 0, closed_book: bool = False):
         super().__init__()
         self.num_instances = num_instances
         self.seed = seed
+        self.closed_book = closed_book
 
     def get_instances(self, output_path: str) -> List[Instance]:
+        generate = generate_closed_book_questions if self.closed_book else generate_fact_questions
         splits = ((TRAIN_SPLIT, "train", NUM_TRAIN_INSTANCES), (TEST_SPLIT, "test", self.num_instances))
         return [
             Instance(
@@ -99,10 +104,9 @@ class SyntheticFactWorldScenario(Scenario):
                 ],
                 split=helm_split,
                 id=f"{helm_split}{i}",
-                extra_data={"chain_of_thought": question.explanation},  # used by few-shot chain-of-thought prompts
             )
             for helm_split, split, num in splits
-            for i, question in enumerate(generate_fact_questions(num, self.seed, split))
+            for i, question in enumerate(generate(num, self.seed, split))
         ]
 
     def get_metadata(self) -> ScenarioMetadata:
@@ -110,7 +114,9 @@ class SyntheticFactWorldScenario(Scenario):
             name=self.name,
             display_name="Synthetic fact world",
             description=self.description,
-            taxonomy=TaxonomyInfo(task="multiple-choice question answering", what="generated facts", who="generator", when="n/a", language="English"),
+            taxonomy=TaxonomyInfo(
+                task="multiple-choice question answering", what="generated facts", who="generator", when="n/a", language="English"
+            ),
             main_metric="exact_match",
             main_split=TEST_SPLIT,
         )

@@ -11,6 +11,8 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 import helm_plugins.plugin  # noqa: F401
 from helm_plugins.models.clients import cache_config_for_weights, weights_fingerprint
 from helm_plugins.models.registration import TINY_DEFAULT, TINY_DEFAULT_DIR, read_training_report
+from helm_plugins.synthetic.arithmetic import ArithmeticProblem
+from helm_plugins.synthetic.prompts import render_arithmetic_prompt
 
 MAX_CHECKPOINT_BYTES = 20 * 1024 * 1024
 
@@ -21,8 +23,8 @@ def test_checkpoint_is_small_and_loads_offline():
     model = AutoModelForCausalLM.from_pretrained(TINY_DEFAULT_DIR, local_files_only=True).eval()
     tokenizer = AutoTokenizer.from_pretrained(TINY_DEFAULT_DIR, local_files_only=True)
     assert model.config.model_type == "gpt2" and tokenizer.eos_token == "<|endoftext|>"
-    ids = tokenizer("Question: Ada has 25 apples. She finds 17 more. How many apples does Ada have now?\nAnswer:",
-                    return_tensors="pt").input_ids
+    problem = ArithmeticProblem("Ada has 25 apples. She finds 17 more. How many apples does Ada have now?", "", 42, 25, 17, "+")
+    ids = tokenizer(render_arithmetic_prompt(problem), return_tensors="pt").input_ids
     with torch.no_grad():
         out = model.generate(ids, max_new_tokens=60, do_sample=False, pad_token_id=tokenizer.eos_token_id)
     assert "The answer is 42" in tokenizer.decode(out[0, ids.shape[1]:])

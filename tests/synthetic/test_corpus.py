@@ -4,9 +4,11 @@ import pytest
 
 from helm_plugins.synthetic.arithmetic import is_held_out
 from helm_plugins.synthetic.corpus import generate_documents
-from helm_plugins.synthetic.prompts import ARITHMETIC_INSTRUCTIONS, FACT_WORLD_INSTRUCTIONS
+from helm_plugins.synthetic.fact_world import ATTRIBUTES, WORLD_QUIZ_INSTRUCTIONS, world_pairs
+from helm_plugins.synthetic.prompts import ARITHMETIC_INSTRUCTIONS, CLOSED_BOOK_INSTRUCTIONS, FACT_WORLD_INSTRUCTIONS
 
 MIXTURE = {"arithmetic": 0.5, "fact_world": 0.3, "stories": 0.2}
+CLOSED_BOOK = {"biography": 0.3, "world_quiz": 0.3, "fact_world_closed_book": 0.4}
 
 
 def test_mixture_weights_and_determinism():
@@ -38,3 +40,13 @@ def test_validation_stream_differs_from_training():
 def test_unknown_kind_is_rejected():
     with pytest.raises(ValueError, match="unknown document kinds \\['poems'\\]"):
         generate_documents({"poems": 1.0}, 10, seed=0, stream="train")
+
+
+def test_closed_book_documents_ask_only_training_pairs():
+    held_out = {ATTRIBUTES[a][2].format(name=p) for p, a in world_pairs("test")}
+    documents = generate_documents(CLOSED_BOOK, 3000, seed=0, stream="train")
+    kinds = {d.split("\n")[0] for d in documents}
+    assert CLOSED_BOOK_INSTRUCTIONS in kinds and WORLD_QUIZ_INSTRUCTIONS in kinds
+    for document in documents:
+        for question in re.findall(r"Question: ([^\n]*\?)", document):
+            assert question not in held_out

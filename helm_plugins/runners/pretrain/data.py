@@ -87,63 +87,75 @@ def fingerprint(rows: torch.Tensor) -> str:
     return hashlib.sha256(rows.numpy().tobytes()).hexdigest()[:16]
 
 
-class Batches:
-    """Rows of `context_length + 1` tokens, visited in a seeded order each epoch.
+def build_rows(documents: List[List[int]], packing: str, context_length: int) -> torch.Tensor:
+    """Token rows of width context_length + 1: full windows of the stream (concatenate) or one document per
+    row, truncated and padded with IGNORE_INDEX (document)."""
+    width = context_length + 1
+    if packing == "concatenate":
+        total = sum(len(document) for document in documents)
+        stream = torch.from_numpy(np.fromiter((t for d in documents for t in d), dtype=np.int64, count=total))
+        stream = stream[: (len(stream) - 1) // context_length * context_length + 1]
+        return stream.unfold(0, width, context_length) if len(stream) >= width else stream.new_empty((0, width))
+    rows = torch.full((len(documents), width), IGNORE_INDEX, dtype=torch.long)
+    for i, document in enumerate(documents):
+        document = document[:width]
+        rows[i, : len(document)] = torch.tensor(document, dtype=torch.long)
+    return rows
 
-    `concatenate` cuts one stream of all documents into non-overlapping windows (no padding). `document` puts
-    each document in its own row from position 0, as a HELM prompt is, truncated to the row and padded with
-    IGNORE_INDEX targets. The batch at step s depends only on (seed, s).
+
+class Batches:
+    """Rows of up to `context_length + 1` tokens, grouped into batches in a seeded order each epoch.
+
+    With `bucketed` (for document rows, which start at position 0 as a HELM prompt does), rows of similar length
+    are batched together (within chunks of BUCKET_BATCHES batches) and each batch is trimmed to its longest
+    row, so little compute goes to padding.
+    The batch at step s depends only on (seed, s); an epoch is `len(rows) // batch_size` batches.
     """
 
-    def __init__(self, rows: torch.Tensor, batch_size: int, seed: int, pad_id: int):
+    BUCKET_BATCHES = 64
+
+    def __init__(self, rows: torch.Tensor, batch_size: int, seed: int, pad_id: int, bucketed: bool = False):
         if len(rows) < batch_size:
             raise ValueError(
                 f"the data gives {len(rows)} rows of {rows.shape[1] - 1} tokens, fewer than the batch size "
                 f"{batch_size}: add data or lower batch_size/context_length"
             )
         self.rows = rows
+        self.lengths = (rows != IGNORE_INDEX).sum(dim=1).numpy()
         self.batch_size = batch_size
         self.seed = seed
         self.pad_id = pad_id
-        self._order_epoch = -1
-        self._order = np.empty(0, dtype=np.int64)
-
-    @classmethod
-    def from_documents(
-        cls, documents: List[List[int]], packing: str, context_length: int, batch_size: int, seed: int, pad_id: int
-    ) -> "Batches":
-        width = context_length + 1
-        if packing == "concatenate":
-            total = sum(len(document) for document in documents)
-            stream = torch.from_numpy(np.fromiter((t for d in documents for t in d), dtype=np.int64, count=total))
-            rows = stream[: (len(stream) - 1) // context_length * context_length + 1]
-            rows = rows.unfold(0, width, context_length) if len(rows) >= width else rows.new_empty((0, width))
-        else:
-            rows = torch.full((len(documents), width), IGNORE_INDEX, dtype=torch.long)
-            for i, document in enumerate(documents):
-                document = document[:width]
-                rows[i, : len(document)] = torch.tensor(document, dtype=torch.long)
-        return cls(rows, batch_size, seed, pad_id)
+        self.bucketed = bucketed
+        self.batches_per_epoch = len(rows) // batch_size
+        self._epoch = -1
+        self._epoch_batches: List[np.ndarray] = []
 
     @property
     def num_rows(self) -> int:
         return len(self.rows)
 
-    def epoch_order(self, epoch: int) -> np.ndarray:
-        if epoch != self._order_epoch:
-            self._order = np.random.default_rng([self.seed, epoch]).permutation(self.num_rows)
-            self._order_epoch = epoch
-        return self._order
+    def epoch_batches(self, epoch: int) -> List[np.ndarray]:
+        if epoch != self._epoch:
+            rng = np.random.default_rng([self.seed, epoch])
+            order = rng.permutation(self.num_rows)[: self.batches_per_epoch * self.batch_size]
+            if self.bucketed:
+                chunk = self.BUCKET_BATCHES * self.batch_size
+                order = np.concatenate(
+                    [part[np.argsort(self.lengths[part], kind="stable")] for part in np.split(order, range(chunk, len(order), chunk))]
+                )
+            batches = order.reshape(self.batches_per_epoch, self.batch_size)
+            self._epoch_batches = list(batches[rng.permutation(self.batches_per_epoch)] if self.bucketed else batches)
+            self._epoch = epoch
+        return self._epoch_batches
 
     def row_indices(self, step: int) -> List[int]:
-        """Row indices of the batch at `step` (0-based), crossing epoch boundaries as needed."""
-        indices = []
-        for position in range(step * self.batch_size, (step + 1) * self.batch_size):
-            epoch, offset = divmod(position, self.num_rows)
-            indices.append(int(self.epoch_order(epoch)[offset]))
-        return indices
+        """Row indices of the batch at `step` (0-based)."""
+        epoch, index = divmod(step, self.batches_per_epoch)
+        return self.epoch_batches(epoch)[index].tolist()
 
     def _split(self, rows: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        longest = int((rows != IGNORE_INDEX).sum(dim=1).max())
+        rows = rows[:, : max(longest, 2)]
         inputs = rows[:, :-1]
         return inputs.masked_fill(inputs == IGNORE_INDEX, self.pad_id), rows[:, 1:]
 

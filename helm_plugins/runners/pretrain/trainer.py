@@ -22,7 +22,14 @@ import torch
 from tqdm.auto import tqdm
 
 from helm_plugins.runners.pretrain.config import PretrainConfig
-from helm_plugins.runners.pretrain.data import IGNORE_INDEX, Batches, encode_documents, fingerprint, load_documents
+from helm_plugins.runners.pretrain.data import (
+    IGNORE_INDEX,
+    Batches,
+    build_rows,
+    encode_documents,
+    fingerprint,
+    load_documents,
+)
 from helm_plugins.runners.pretrain.model import GPT
 from helm_plugins.runners.pretrain.optimizers import OPTIMIZERS, build_scheduler
 from helm_plugins.runners.pretrain.tokenizer import load_tokenizer, save_tokenizer, train_tokenizer
@@ -82,12 +89,12 @@ class Trainer:
             )
             save_tokenizer(self.tokenizer, tokenizer_dir)
         context, packing, pad_id = config.model.context_length, config.data.packing, self.tokenizer.eos_token_id
-        self.batches = Batches.from_documents(
-            encode_documents(self.tokenizer, train_documents), packing, context, config.batch_size, config.seed, pad_id
-        )
-        validation_rows = encode_documents(self.tokenizer, validation_documents)
-        validation = Batches.from_documents(validation_rows, packing, context, 1, 0, pad_id)
-        self.validation = Batches(validation.rows, min(config.batch_size, validation.num_rows), 0, pad_id)
+        rows = build_rows(encode_documents(self.tokenizer, train_documents), packing, context)
+        self.batches = Batches(rows, config.batch_size, config.seed, pad_id, bucketed=packing == "document")
+        validation_rows = build_rows(encode_documents(self.tokenizer, validation_documents), packing, context)
+        if not len(validation_rows):
+            raise ValueError(f"the validation documents fill no row of {context + 1} tokens: add documents")
+        self.validation = Batches(validation_rows, min(config.batch_size, len(validation_rows)), 0, pad_id)
         self.data_fingerprint = fingerprint(self.batches.rows)
 
         model_config = config.model.model_copy(update={"vocab_size": len(self.tokenizer)})

@@ -2,14 +2,14 @@ import json
 
 import pytest
 
-from helm_plugins.runners.pretrain.data import IGNORE_INDEX, Batches, DataConfig, load_documents
+from helm_plugins.runners.pretrain.data import IGNORE_INDEX, Batches, DataConfig, build_rows, load_documents
 
 
 def test_batches_depend_only_on_seed_and_step_and_cover_each_epoch():
     documents = [list(range(10 * i, 10 * i + 4)) for i in range(10)]  # 40 tokens -> 9 windows of 4 (+1)
-    batches = Batches.from_documents(documents, "concatenate", context_length=4, batch_size=3, seed=3, pad_id=0)
-    again = Batches.from_documents(documents, "concatenate", context_length=4, batch_size=3, seed=3, pad_id=0)
-    assert batches.num_rows == 9
+    batches = Batches(build_rows(documents, "concatenate", context_length=4), batch_size=3, seed=3, pad_id=0)
+    again = Batches(build_rows(documents, "concatenate", context_length=4), batch_size=3, seed=3, pad_id=0)
+    assert batches.num_rows == 9 and batches.batches_per_epoch == 3
     assert [batches.row_indices(s) for s in range(6)] == [again.row_indices(s) for s in (0, 1, 2, 3, 4, 5)]
     assert sorted(sum((batches.row_indices(s) for s in range(3)), [])) == list(range(9))
     assert sorted(sum((batches.row_indices(s) for s in range(3, 6)), [])) == list(range(9))
@@ -19,9 +19,18 @@ def test_batches_depend_only_on_seed_and_step_and_cover_each_epoch():
     assert batches.rows[1].tolist() == [10, 11, 12, 13, 20]  # windows share one token: the last target
 
 
+def test_document_batches_group_similar_lengths_and_trim_padding():
+    documents = [[1] * (2 + i % 20) for i in range(400)]  # lengths 2..21
+    batches = Batches(build_rows(documents, "document", context_length=32), batch_size=8, seed=0, pad_id=0, bucketed=True)
+    widths = [batches.batch(step)[0].shape[1] for step in range(batches.batches_per_epoch)]
+    assert max(widths) <= 21 and sum(widths) / len(widths) < 14  # trimmed to the longest row of each batch
+    seen = sum((batches.row_indices(step) for step in range(batches.batches_per_epoch)), [])
+    assert sorted(seen) == list(range(400))
+
+
 def test_document_rows_start_at_position_zero_and_ignore_padding():
     documents = [[5, 6, 7], [8, 9, 10, 11, 12, 13, 14]]
-    batches = Batches.from_documents(documents, "document", context_length=4, batch_size=2, seed=0, pad_id=0)
+    batches = Batches(build_rows(documents, "document", context_length=4), batch_size=2, seed=0, pad_id=0, bucketed=True)
     x, y = next(batches.sequential_batches(1))
     assert x.tolist() == [[5, 6, 7, 0], [8, 9, 10, 11]]
     assert y.tolist() == [[6, 7, IGNORE_INDEX, IGNORE_INDEX], [9, 10, 11, 12]]
@@ -29,7 +38,7 @@ def test_document_rows_start_at_position_zero_and_ignore_padding():
 
 def test_too_little_data_is_reported():
     with pytest.raises(ValueError, match="fewer than the batch size 8"):
-        Batches.from_documents([list(range(20))], "concatenate", context_length=4, batch_size=8, seed=0, pad_id=0)
+        Batches(build_rows([list(range(20))], "concatenate", context_length=4), batch_size=8, seed=0, pad_id=0)
 
 
 def test_jsonl_source_and_its_errors(tmp_path):
