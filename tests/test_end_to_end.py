@@ -118,7 +118,7 @@ def helm_server(demo_suite):
 
 def test_leaderboard_renders_groups_and_runner_runs(helm_server, tmp_path):
     leaderboard = _render(f"{helm_server}/#/leaderboard", tmp_path / "profile")
-    for text in ("Leaderboard: helm_plugins", "Synthetic arithmetic", "Synthetic fact world (closed book)", "tiny-default"):
+    for text in ("Leaderboard: helm_plugins", "Synthetic arithmetic", "Synthetic fact world, closed book", "tiny-default"):
         assert text in leaderboard, text
     pretraining = _render(f"{helm_server}/#/leaderboard/hp_pretraining", tmp_path / "profile")
     assert "Val loss" in pretraining and "pretrain-demo" in pretraining

@@ -92,5 +92,6 @@ def get_synthetic_fact_world_spec(
         ),
         adapter_spec=adapter_spec,
         metric_specs=get_exact_match_metric_specs(),
-        groups=["hp_synthetic_fact_world_closed_book" if closed_book else "hp_synthetic_fact_world"],
+        # One group per setting and method: HELM averages a model's runs within a group.
+        groups=["hp_synthetic_fact_world" + ("_closed_book" if closed_book else "") + ("_separate" if method == "separate" else "")],
     )
