@@ -165,6 +165,3 @@ def read_stats(run_dir: Path) -> Dict[str, float]:
         table[key] = stat.get("mean")
     return table
 
-
-def list_runs(suite_dir: Path) -> List[Path]:
-    return sorted(p.parent for p in Path(suite_dir).glob("*/run_spec.json"))

@@ -8,7 +8,7 @@ only); the scenarios evaluate on what is held out.
 """
 
 import random
-from typing import Callable, Dict, Iterator, List, Literal, Union
+from typing import Callable, Dict, Iterator, List, Literal, TypeVar, Union
 
 from helm_plugins.synthetic.arithmetic import generate_arithmetic_problems
 from helm_plugins.synthetic.fact_world import (
@@ -21,51 +21,34 @@ from helm_plugins.synthetic.prompts import arithmetic_document, fact_document
 from helm_plugins.synthetic.stories import generate_stories
 
 Stream = Literal["train", "validation"]
+T = TypeVar("T")
 SHOT_COUNTS = (0, 1, 2)
 SHOT_WEIGHTS = (0.7, 0.2, 0.1)
 FEW_SHOT_KINDS = ("arithmetic", "fact_world", "fact_world_closed_book")  # the kinds that are HELM tasks
 
 
-def _arithmetic(num_items: int, seed: str, shots: Iterator[int]) -> Iterator[str]:
-    problems = iter(generate_arithmetic_problems(num_items, seed, split="train"))
+def _few_shot(items: List[T], shots: Iterator[int], render: Callable[[T, List[T]], str]) -> Iterator[str]:
+    """Documents of k solved examples then one question, k drawn per document from `shots`."""
+    pool = iter(items)
     for k in shots:
-        examples = [next(problems) for _ in range(k)]
-        yield arithmetic_document(next(problems), examples)
+        examples = [next(pool) for _ in range(k)]
+        yield render(next(pool), examples)
 
 
-def _fact_world(num_items: int, seed: str, shots: Iterator[int]) -> Iterator[str]:
-    questions = iter(generate_fact_questions(num_items, seed, split="train"))
-    for k in shots:
-        examples = [next(questions) for _ in range(k)]
-        yield fact_document(next(questions), examples)
-
-
-def _fact_world_closed_book(num_items: int, seed: str, shots: Iterator[int]) -> Iterator[str]:
-    questions = iter(generate_closed_book_questions(num_items, seed, split="train"))
-    for k in shots:
-        examples = [next(questions) for _ in range(k)]
-        yield fact_document(next(questions), examples, closed_book=True)
-
-
-def _biography(num_items: int, seed: str, shots: Iterator[int]) -> Iterator[str]:
-    return iter(generate_biographies(num_items, seed))
-
-
-def _world_quiz(num_items: int, seed: str, shots: Iterator[int]) -> Iterator[str]:
-    return iter(generate_world_quizzes(num_items, seed))
-
-
-def _stories(num_items: int, seed: str, shots: Iterator[int]) -> Iterator[str]:
-    return iter(generate_stories(num_items, seed))
-
-
-DOCUMENT_KINDS: Dict[str, Callable[[int, str, Iterator[int]], Iterator[str]]] = {
-    "arithmetic": _arithmetic,
-    "fact_world": _fact_world,
-    "fact_world_closed_book": _fact_world_closed_book,
-    "biography": _biography,
-    "world_quiz": _world_quiz,
-    "stories": _stories,
+DocumentKind = Callable[[int, str, Iterator[int]], Iterator[str]]
+DOCUMENT_KINDS: Dict[str, DocumentKind] = {
+    "arithmetic": lambda n, seed, shots: _few_shot(
+        generate_arithmetic_problems(n, seed, split="train"), shots, arithmetic_document
+    ),
+    "fact_world": lambda n, seed, shots: _few_shot(generate_fact_questions(n, seed, split="train"), shots, fact_document),
+    "fact_world_closed_book": lambda n, seed, shots: _few_shot(
+        generate_closed_book_questions(n, seed, split="train"),
+        shots,
+        lambda question, examples: fact_document(question, examples, closed_book=True),
+    ),
+    "biography": lambda n, seed, shots: iter(generate_biographies(n, seed)),
+    "world_quiz": lambda n, seed, shots: iter(generate_world_quizzes(n, seed)),
+    "stories": lambda n, seed, shots: iter(generate_stories(n, seed)),
 }
 
 
