@@ -54,3 +54,22 @@ def test_document_packing_trains_on_document_tokens_only(tmp_path, small_config)
     result = trainer.train(progress=False)
     assert 0 < result.tokens == real < 10 * 8 * 160
     assert trainer.batches.num_rows == 400  # one row per training document
+
+
+def test_ctrl_c_saves_a_checkpoint_that_resumes_exactly(tmp_path, small_config):
+    config = small_config()
+    straight = Trainer(config, tmp_path / "straight").train(progress=False)
+
+    trainer = Trainer(config, tmp_path / "interrupted")
+    batch = trainer.batches.batch
+
+    def interrupt_at_step_seven(step):
+        if step == 7:
+            raise KeyboardInterrupt
+        return batch(step)
+
+    trainer.batches.batch = interrupt_at_step_seven
+    with pytest.raises(KeyboardInterrupt, match="interrupted after step 7; rerun the same command to resume"):
+        trainer.train(progress=False)
+    resumed = Trainer(config, tmp_path / "interrupted").train(progress=False)
+    assert resumed.train_losses == straight.train_losses and resumed.final_val_loss == straight.final_val_loss
