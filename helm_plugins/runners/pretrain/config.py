@@ -4,11 +4,11 @@ Unknown keys are rejected with the path of the key; the resolved config is saved
 """
 
 from pathlib import Path
-from typing import Any, Dict, Iterable, Optional
+from typing import Iterable, List, Optional
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
+from helm_plugins.common import configs
 from helm_plugins.runners.pretrain.data import DataConfig
 from helm_plugins.runners.pretrain.model import GPTConfig
 from helm_plugins.runners.pretrain.optimizers import OptimizerConfig, ScheduleConfig
@@ -41,48 +41,10 @@ class PretrainConfig(BaseModel):
         return self.batch_size * self.model.context_length
 
 
-def _set_path(tree: Dict[str, Any], dotted_key: str, value: Any) -> None:
-    *parents, leaf = dotted_key.split(".")
-    for key in parents:
-        node = tree.setdefault(key, {})
-        if not isinstance(node, dict):
-            raise ValueError(f"override {dotted_key!r}: {key!r} is not a section")
-        tree = node
-    tree[leaf] = value
-
-
-def parse_overrides(overrides: Iterable[str]) -> Dict[str, Any]:
-    """`["model.n_layer=4", "optimizer.betas=[0.9, 0.99]"]` -> nested dict; values are read as YAML."""
-    tree: Dict[str, Any] = {}
-    for override in overrides:
-        key, sep, raw = override.partition("=")
-        if not sep or not key.strip():
-            raise ValueError(f"override {override!r} is not of the form key=value (e.g. model.n_layer=4)")
-        _set_path(tree, key.strip(), yaml.safe_load(raw))
-    return tree
-
-
-def _merge(base: Dict[str, Any], update: Dict[str, Any]) -> Dict[str, Any]:
-    merged = dict(base)
-    for key, value in update.items():
-        merged[key] = _merge(merged[key], value) if isinstance(value, dict) and isinstance(merged.get(key), dict) else value
-    return merged
-
-
-def preset_names() -> list:
-    return sorted(p.stem for p in PRESETS_DIR.glob("*.yaml"))
+def preset_names() -> List[str]:
+    return configs.preset_names(PRESETS_DIR)
 
 
 def load_config(preset: Optional[str] = None, config_file: Optional[Path] = None, overrides: Iterable[str] = ()) -> PretrainConfig:
     """Preset (by name) or config file, then overrides; raises ValueError naming the bad key."""
-    tree: Dict[str, Any] = {}
-    for source in ([PRESETS_DIR / f"{preset}.yaml"] if preset else []) + ([Path(config_file)] if config_file else []):
-        if not source.is_file():
-            raise ValueError(f"no config file {source} (presets: {', '.join(preset_names())})")
-        tree = _merge(tree, yaml.safe_load(source.read_text()) or {})
-    tree = _merge(tree, parse_overrides(overrides))
-    try:
-        return PretrainConfig.model_validate(tree)
-    except ValidationError as error:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
-        raise ValueError(f"invalid pretraining config: {problems}") from None
+    return configs.load_yaml_config(PretrainConfig, PRESETS_DIR, preset, config_file, overrides)

@@ -1,6 +1,7 @@
 import pytest
 
-from helm_plugins.runners.pretrain.config import load_config, parse_overrides, preset_names
+from helm_plugins.common.configs import parse_overrides
+from helm_plugins.runners.pretrain.config import load_config, preset_names
 
 
 def test_presets_load_and_overrides_are_typed():
@@ -18,7 +19,7 @@ def test_unknown_and_bad_keys_are_named():
         load_config("demo", overrides=["batch_size=0"])
     with pytest.raises(ValueError, match="not of the form key=value"):
         load_config("demo", overrides=["batch_size"])
-    with pytest.raises(ValueError, match="no config file .*nope.yaml"):
+    with pytest.raises(ValueError, match="no config file .*nope.yaml \\(presets: demo, tiny-default\\)"):
         load_config("nope")
 
 
