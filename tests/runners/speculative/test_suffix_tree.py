@@ -1,0 +1,91 @@
+import random
+from collections import Counter
+
+import pytest
+
+from helm_plugins.runners.speculative.suffix_tree import SuffixTree, WindowedSuffixTree
+
+
+def brute_counts(sequences, max_depth):
+    counts = Counter()
+    for tokens in sequences:
+        for start in range(len(tokens)):
+            for end in range(start + 1, min(len(tokens), start + max_depth) + 1):
+                counts[tuple(tokens[start:end])] += 1
+    return counts
+
+
+def brute_match(sequences, context, max_depth):
+    """Longest suffix (< max_depth tokens) of context that occurs followed by another token."""
+    for length in range(min(len(context), max_depth - 1), 0, -1):
+        suffix = list(context[-length:])
+        if any(tokens[i : i + length] == suffix and i + length < len(tokens) for tokens in sequences for i in range(len(tokens))):
+            return length
+    return 0
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_counts_and_matches_agree_with_brute_force_after_appends_and_evictions(seed):
+    rng = random.Random(seed)
+    depth = 4
+    tree = WindowedSuffixTree(max_depth=depth, window=3)
+    history = []
+    for i in range(7):
+        tokens = [rng.randrange(4) for _ in range(rng.randint(1, 12))]
+        if i % 2:  # grow the sequence in pieces, as a running rollout does
+            tree.extend(("piece", i), tokens[:5])
+            tree.extend(("piece", i), tokens[5:])
+            tree._order.append(("piece", i))
+            while len(tree._order) > tree.window:
+                tree.remove(tree._order.popleft())
+        else:
+            tree.add(i, tokens)
+        history.append(tokens)
+        stored = history[-3:]
+        expected = brute_counts(stored, depth)
+        for substring, count in expected.items():
+            assert tree.count(substring) == count
+        for _ in range(20):
+            substring = tuple(rng.randrange(4) for _ in range(rng.randint(1, depth)))
+            assert tree.count(substring) == expected.get(substring, 0)
+        assert tree.num_tokens == sum(map(len, stored))
+        for _ in range(20):
+            context = [rng.randrange(4) for _ in range(rng.randint(1, 8))]
+            node, length = tree.match(context)
+            assert length == brute_match(stored, context, depth)
+
+
+def test_speculation_follows_the_most_frequent_continuation():
+    tree = SuffixTree(max_depth=8)
+    for i, tokens in enumerate([[1, 2, 3, 4], [1, 2, 3, 5], [1, 2, 3, 4], [9, 2, 3, 6]]):
+        tree.extend(i, tokens)
+    draft = tree.speculate([7, 1, 2], max_tokens=5, min_probability=0.0)
+    assert draft.match_length == 2 and draft.tokens == [3, 4]
+    assert draft.probabilities == pytest.approx([1.0, 2 / 3])
+    assert tree.speculate([7, 1, 2], max_tokens=5, min_probability=0.7).tokens == [3]
+    assert tree.speculate([7, 1, 2], max_tokens=1).tokens == [3]
+    assert tree.speculate([8, 8], max_tokens=5).tokens == []
+
+
+def test_depth_bound_continues_from_a_shorter_suffix():
+    tree = SuffixTree(max_depth=3)
+    tree.extend(0, [1, 2, 3, 4, 5, 6])
+    assert tree.speculate([1, 2], max_tokens=10, min_probability=0.0).tokens == [3, 4, 5, 6]
+
+
+def test_bad_sizes_are_rejected():
+    with pytest.raises(ValueError, match="max_depth must be at least 1"):
+        SuffixTree(max_depth=0)
+    with pytest.raises(ValueError, match="window must hold at least one sequence"):
+        WindowedSuffixTree(window=0)
+    tree = WindowedSuffixTree(window=2)
+    tree.add("a", [1, 2])
+    with pytest.raises(ValueError, match="already stored"):
+        tree.add("a", [3])
+
+
+def test_removing_everything_frees_every_node():
+    tree = WindowedSuffixTree(max_depth=5, window=1)
+    tree.add(0, list(range(50)))
+    tree.add(1, [1, 2, 3])
+    assert tree.num_nodes == 6 and tree.num_tokens == 3  # 3 + 2 + 1 substrings
