@@ -20,15 +20,17 @@ from helm_plugins.runners.speculative.budget import Budget, BudgetRequest, Unifo
 from helm_plugins.runners.speculative.drafters import Drafter, DraftRequest, NoDrafter
 
 
-def propose_draft(drafter: Drafter, budget: Budget, request: DraftRequest, room: int) -> List[int]:
+def propose_draft(drafter: Drafter, budget: Budget, request: DraftRequest, room: int, passes: int) -> List[int]:
     """The draft for the next step: the budget caps the proposal (no proposal at all when it is zero), then
-    caps it again knowing how long a context suffix the drafter matched; `room` is what length and context allow."""
+    caps it again knowing how long a context suffix the drafter matched; `room` is what length and context
+    allow, `passes` how many decoding passes the request has run."""
     generated = len(request.output)
-    cap = min(budget.max_draft(BudgetRequest(request.problem_id, generated)), room)
+    cap = min(budget.max_draft(BudgetRequest(request.problem_id, generated, None, passes)), room)
     if cap <= 0:
         return []
     proposal = drafter.propose(request, cap)
-    return proposal.tokens[: budget.max_draft(BudgetRequest(request.problem_id, generated, proposal.match_length))]
+    matched = BudgetRequest(request.problem_id, generated, proposal.match_length, passes)
+    return proposal.tokens[: budget.max_draft(matched)]
 
 
 @dataclass
@@ -123,7 +125,7 @@ class SpeculativeDecoder:
                 rollout.finished_by = "length" if new_room <= 0 else "context"
                 break
             draft_start = time.perf_counter()
-            draft = propose_draft(drafter, budget, request, min(new_room - 1, context_room))
+            draft = propose_draft(drafter, budget, request, min(new_room - 1, context_room), rollout.passes)
             rollout.drafter_seconds += time.perf_counter() - draft_start
             logits = self._forward([pending] + draft, cache)
             rollout.passes += 1
@@ -149,29 +151,32 @@ class SpeculativeDecoder:
             if rollout.finished_by:
                 break
         rollout.seconds = time.perf_counter() - start
-        budget.observe(problem_id, len(rollout.tokens), rollout.passes)
+        budget.observe(problem_id, len(rollout.tokens), rollout.passes, rollout.drafted)
         return rollout
 
 
 @torch.no_grad()
-def fit_pass_cost(model: PreTrainedModel, context: int = 64, sizes: Sequence[int] = (1, 2, 4, 8, 16, 32), repeats: int = 30):
+def fit_pass_cost(
+    model: PreTrainedModel, context: int = 64, sizes: Sequence[int] = (1, 2, 4, 8, 16, 32, 64), repeats: int = 31
+):
     """(c_base, c_tok) in seconds: a forward pass over n new tokens after `context` cached ones costs about
-    c_base + c_tok * n (least squares over `sizes`), the cost model DAS uses to weigh makespan against drafting."""
+    c_base + c_tok * n (least squares over `sizes` of the median of `repeats` timed passes, after a warm-up),
+    the cost model DAS uses to weigh makespan against drafting."""
     import numpy as np
 
     vocab = model.config.vocab_size
     cache = DynamicCache()
     model(input_ids=torch.randint(0, vocab, (1, context)), past_key_values=cache, use_cache=True)
-    seconds = []
+    medians = []
     for n in sizes:
         ids = torch.randint(0, vocab, (1, n))
         mask = torch.ones(1, context + n, dtype=torch.long)
-        model(input_ids=ids, attention_mask=mask, past_key_values=cache, use_cache=True)  # warm-up
-        cache.crop(-n)
-        start = time.perf_counter()
-        for _ in range(repeats):
+        timings = []
+        for repeat in range(repeats + 3):  # the first three warm up
+            start = time.perf_counter()
             model(input_ids=ids, attention_mask=mask, past_key_values=cache, use_cache=True)
+            timings.append(time.perf_counter() - start)
             cache.crop(-n)
-        seconds.append((time.perf_counter() - start) / repeats)
-    c_tok, c_base = np.polyfit(np.array(sizes, dtype=float), np.array(seconds), 1)
+        medians.append(float(np.median(timings[3:])))
+    c_tok, c_base = np.polyfit(np.array(sizes, dtype=float), np.array(medians), 1)
     return float(c_base), float(max(c_tok, 0.0))
