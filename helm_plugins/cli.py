@@ -6,12 +6,30 @@ Each subcommand lives in the module of its capability, which adds its parser wit
 import argparse
 import importlib
 import sys
+from pathlib import Path
 from typing import List, Optional
 
 SUBCOMMAND_MODULES = [
     "helm_plugins.runners.pretrain.cli",
+    "helm_plugins.runners.speculative.cli",
     "helm_plugins.summarize",
 ]
+
+
+def add_runner_arguments(parser: argparse.ArgumentParser, example_override: str, default_output: str) -> None:
+    """The arguments every runner shares: config file, overrides, output folder, HELM suite, progress bar."""
+    parser.add_argument("--config", type=Path, help="YAML config applied on top of the preset")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help=f"override a config value, e.g. --set {example_override} (repeatable)")
+    parser.add_argument("--output", type=Path, help=f"output folder (default: {default_output}/<run_name>)")
+    parser.add_argument("--suite", help="write the results as HELM runs into this suite")
+    parser.add_argument("-o", "--output-path", default="benchmark_output", help="HELM output path (as helm-run)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def suite_dir(args: argparse.Namespace) -> Optional[Path]:
+    """benchmark_output/runs/<suite> for `--suite`, None without it."""
+    return Path(args.output_path) / "runs" / args.suite if args.suite else None
 
 
 def build_parser() -> argparse.ArgumentParser:

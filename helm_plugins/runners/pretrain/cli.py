@@ -8,6 +8,8 @@
 import argparse
 from pathlib import Path
 
+from helm_plugins.cli import add_runner_arguments, suite_dir
+
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -17,16 +19,10 @@ def add_parser(subparsers) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--recipe", default="demo", help="recipe name (see --list)")
-    parser.add_argument("--config", type=Path, help="YAML config applied on top of the recipe's preset")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a config value, e.g. --set optimizer.lr=1e-3 (repeatable)")
-    parser.add_argument("--output", type=Path, help="run folder (default: pretrain_output/<run_name>)")
-    parser.add_argument("--suite", help="write the result as a HELM run into this suite")
-    parser.add_argument("-o", "--output-path", default="benchmark_output", help="HELM output path (as helm-run)")
+    add_runner_arguments(parser, "optimizer.lr=1e-3", "pretrain_output")
     parser.add_argument("--export-dir", type=Path, help="copy the final Hugging Face checkpoint here")
     parser.add_argument("--fresh", action="store_true", help="discard an existing checkpoint in the run folder")
     parser.add_argument("--stop-at-step", type=int, help="save a checkpoint and stop after this step")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--list", action="store_true", help="list recipes and optimizers, then exit")
     parser.set_defaults(handler=run)
 
@@ -45,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     config = load_config(recipe.preset, args.config, args.overrides)
     options = RecipeOptions(
         output_dir=args.output or Path("pretrain_output") / config.run_name,
-        suite_dir=Path(args.output_path) / "runs" / args.suite if args.suite else None,
+        suite_dir=suite_dir(args),
         fresh=args.fresh,
         stop_at_step=args.stop_at_step,
         progress=not args.no_progress,
