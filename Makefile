@@ -12,6 +12,7 @@ MAX_EVAL_INSTANCES ?= 100
 # Debian packages, installed with apt-get only when missing.
 DEBIAN_PACKAGES_DEMO :=
 DEBIAN_PACKAGES_TEST := chromium
+DEBIAN_PACKAGES_BENCH := g++
 
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
@@ -39,6 +40,7 @@ demo: install system-deps-demo
 	$(BIN)/helm-run --conf-paths run_specs/*.conf --priority 1 --suite $(SUITE) \
 		--max-eval-instances $(MAX_EVAL_INSTANCES) --num-threads 2
 	$(BIN)/helm-plugins pretrain --recipe demo --suite $(SUITE) --output demo_output/pretrain-demo --fresh --no-progress
+	$(BIN)/helm-plugins speculate --preset demo --suite $(SUITE) --output demo_output/speculate-demo --no-progress
 	$(BIN)/helm-plugins summarize --suite $(SUITE)
 	@echo
 	@echo "Leaderboard ready. Serve it with:"
@@ -49,7 +51,11 @@ test: install system-deps-test
 	$(BIN)/python -m pytest -q
 
 bench: install
-	$(BIN)/python benchmarks/run_benchmarks.py --output BENCHMARKS.md
+	@scripts/install_debian_packages.sh $(DEBIAN_PACKAGES_BENCH)
+	scripts/build_arctic_suffix_tree.sh $(VENV) .venv-arctic || echo "arctic-inference not built: its comparison is skipped"
+	$(BIN)/python benchmarks/foundation.py --output benchmarks/foundation.md
+	$(BIN)/python benchmarks/speculative.py --arctic-python .venv-arctic/bin/python --output benchmarks/speculative.md
+	cat benchmarks/HEADER.md benchmarks/foundation.md benchmarks/speculative.md > BENCHMARKS.md
 
 clean:
-	rm -rf benchmark_output prod_env demo_output pretrain_output
+	rm -rf benchmark_output prod_env demo_output pretrain_output speculate_output

@@ -6,11 +6,12 @@ model `helm-plugins/tiny-default`, and makes HELM's run-entry errors name the en
 
 from helm_plugins.common.offline import apply_offline_defaults
 from helm_plugins.common.run_entries import add_run_entry_context
-from helm_plugins.models.registration import register_tiny_default
+from helm_plugins.models.registration import register_tiny_default, register_tiny_default_speculative
 
 apply_offline_defaults()
 add_run_entry_context()
 register_tiny_default()
+register_tiny_default_speculative()
 
 # Run spec modules register their `hp_*` functions with HELM on import.
 import helm_plugins.synthetic.run_specs  # noqa: E402,F401

@@ -28,7 +28,8 @@ def run_command(args, cwd, expect_success=True, timeout=900):
 
 @pytest.fixture(scope="session")
 def demo_suite(tmp_path_factory):
-    """The demo, scaled down: helm-run on demo.conf's priority-1 entries, a short pretraining run, helm-summarize."""
+    """The demo, scaled down: helm-run on demo.conf's priority-1 entries, short pretraining and speculation
+    runs, helm-summarize."""
     root = tmp_path_factory.mktemp("demo")
     run_command(
         [BIN / "helm-run", "--conf-paths", REPO / "run_specs" / "demo.conf", "--priority", "1", "--suite", "t",
@@ -38,6 +39,11 @@ def demo_suite(tmp_path_factory):
     run_command(
         [BIN / "helm-plugins", "pretrain", "--recipe", "demo", "--suite", "t", "--output", root / "pretrain",
          "--no-progress", "--set", "max_steps=40", "--set", "eval_every=20", "--set", "data.num_documents=1500"],
+        cwd=root,
+    )
+    run_command(
+        [BIN / "helm-plugins", "speculate", "--preset", "demo", "--suite", "t", "--output", root / "speculate",
+         "--no-progress", "--set", "problems=2", "--set", "rollouts_per_problem=2", "--set", "epochs=2"],
         cwd=root,
     )
     run_command([BIN / "helm-plugins", "summarize", "--suite", "t"], cwd=root)

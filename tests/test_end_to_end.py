@@ -124,3 +124,5 @@ def test_leaderboard_renders_groups_and_runner_runs(helm_server, tmp_path):
     assert "Val loss" in pretraining and "pretrain-demo" in pretraining
     run_page = _render(f"{helm_server}/#/runs/{PRETRAIN_RUN}", tmp_path / "profile")
     assert "step0000020" in run_page and "step0000040" in run_page
+    speculation = _render(f"{helm_server}/#/leaderboard/hp_speculative_decoding", tmp_path / "profile")
+    assert "Tokens/pass" in speculation and "tiny-default+das" in speculation

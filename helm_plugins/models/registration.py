@@ -19,6 +19,7 @@ from helm.benchmark.model_metadata_registry import (
 from helm.benchmark.tokenizer_config_registry import TokenizerConfig, TokenizerSpec, register_tokenizer_config
 
 TINY_DEFAULT = "helm-plugins/tiny-default"
+TINY_DEFAULT_SPECULATIVE = "helm-plugins/tiny-default-speculative"
 TINY_DEFAULT_DIR = Path(__file__).parent / "tiny_default"
 TRAINING_REPORT = "training_report.json"
 END_OF_TEXT = "<|endoftext|>"
@@ -29,24 +30,31 @@ def read_training_report(checkpoint_dir: Path = TINY_DEFAULT_DIR) -> dict:
     return json.loads(path.read_text()) if path.is_file() else {}
 
 
-def register_tiny_default() -> None:
-    report = read_training_report()
-    num_parameters = report.get("num_parameters")
+def register_tiny_default_metadata(name: str, display_name: str, description: str, report: dict) -> None:
+    """Model metadata for the embedded checkpoint (described by its training report) under `name`."""
     register_model_metadata(
         ModelMetadata(
-            name=TINY_DEFAULT,
+            name=name,
             creator_organization_name="helm_plugins",
-            display_name="tiny-default",
-            description=(
-                "A GPT-2-architecture model trained by helm_plugins' pretraining runner on its synthetic corpus "
-                f"({num_parameters or '?'} parameters, {report.get('train_tokens', '?')} training tokens). "
-                "Rebuild with `helm-plugins pretrain --recipe tiny-default`."
-            ),
+            display_name=display_name,
+            description=description,
             access="open",
             release_date=date.fromisoformat(report["built"]) if "built" in report else None,
             tags=[TEXT_MODEL_TAG, FULL_FUNCTIONALITY_TEXT_MODEL_TAG],
-            num_parameters=num_parameters,
+            num_parameters=report.get("num_parameters"),
         )
+    )
+
+
+def register_tiny_default() -> None:
+    report = read_training_report()
+    register_tiny_default_metadata(
+        TINY_DEFAULT,
+        "tiny-default",
+        "A GPT-2-architecture model trained by helm_plugins' pretraining runner on its synthetic corpus "
+        f"({report.get('num_parameters') or '?'} parameters, {report.get('train_tokens', '?')} training tokens). "
+        "Rebuild with `helm-plugins pretrain --recipe tiny-default`.",
+        report,
     )
     register_tokenizer_config(
         TokenizerConfig(
@@ -73,6 +81,29 @@ def register_tiny_default() -> None:
                     "apply_chat_template": False,
                     "end_of_text_token": END_OF_TEXT,
                 },
+            ),
+        )
+    )
+
+
+def register_tiny_default_speculative() -> None:
+    """The same weights decoded with lossless suffix-tree speculation (helm_plugins.runners.speculative)."""
+    report = read_training_report()
+    register_tiny_default_metadata(
+        TINY_DEFAULT_SPECULATIVE,
+        "tiny-default (speculative decoding)",
+        "tiny-default decoded with suffix-tree speculative decoding: the same outputs, fewer passes.",
+        report,
+    )
+    register_model_deployment(
+        ModelDeployment(
+            name=TINY_DEFAULT_SPECULATIVE,
+            model_name=TINY_DEFAULT_SPECULATIVE,
+            tokenizer_name=TINY_DEFAULT,
+            max_sequence_length=report.get("context_length", 256),
+            client_spec=ClientSpec(
+                class_name="helm_plugins.runners.speculative.clients.SuffixSpeculativeClient",
+                args={"pretrained_model_name_or_path": str(TINY_DEFAULT_DIR), "end_of_text_token": END_OF_TEXT},
             ),
         )
     )

@@ -1,0 +1,48 @@
+"""`helm-plugins speculate`: speculative decoding of RL rollouts, DAS against its baselines.
+
+    helm-plugins speculate --preset demo --suite demo
+    helm-plugins speculate --preset benchmark --set temperature=0 --output speculate_output/greedy
+    helm-plugins speculate --preset demo --replay speculate_output/speculate-demo/rollouts.jsonl
+"""
+
+import argparse
+from pathlib import Path
+
+from helm_plugins.cli import add_runner_arguments, suite_dir
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "speculate",
+        help="benchmark speculative decoding (DAS, suffix trees, n-gram lookup) on RL rollouts",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--preset", default="demo", help="preset name (demo, benchmark)")
+    add_runner_arguments(parser, "temperature=0", "speculate_output")
+    parser.add_argument("--replay", type=Path, help="measure the drafters on logged rollouts (JSONL) without the model")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from helm_plugins.runners.speculative.config import load_speculate_config
+    from helm_plugins.runners.speculative.runner import run_speculation
+
+    config = load_speculate_config(args.preset, args.config, args.overrides)
+    summaries = run_speculation(
+        config,
+        args.output or Path("speculate_output") / config.run_name,
+        suite_dir=suite_dir(args),
+        replay_file=args.replay,
+        progress=not args.no_progress,
+    )
+    print(f"{'drafter':16s} {'tok/pass':>8s} {'accept':>7s} {'makespan':>9s} {'seconds':>8s} {'speedup':>8s} "
+          f"{'batch x':>8s} {'reward':>7s}")
+    for summary in summaries:
+        stats = summary.stats()
+        print(
+            f"{summary.name:16s} {stats['tokens_per_pass']:8.2f} {stats['acceptance_rate']:7.2f} "
+            f"{stats['makespan_passes']:9.1f} {stats['rollout_seconds']:8.2f} {stats['speedup_vs_no_speculation']:8.2f} "
+            f"{stats.get('modeled_batch_speedup', float('nan')):8.2f} {stats['mean_reward']:7.2f}"
+        )
+    return 0

@@ -1,0 +1,192 @@
+"""`run_speculation`: load the policy, run the rollout benchmark (or a replay), write history, plots and one
+HELM run per drafter configuration (rows of the "Speculative decoding" group)."""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+from helm_plugins.common.results import RunInstance, RunRecord, make_stat, write_run_directory
+from helm_plugins.runners.speculative.config import SpeculateConfig
+from helm_plugins.runners.speculative.decoding import fit_pass_cost
+from helm_plugins.runners.speculative.rollouts import EpochMetrics, replay, run_rollout_benchmark
+
+SPECULATIVE_GROUP = "hp_speculative_decoding"
+PER_EPOCH_STATS = ("tokens_per_pass", "acceptance_rate", "passes_per_rollout", "makespan_passes", "rollout_seconds")
+
+
+@dataclass
+class DrafterSummary:
+    name: str
+    epochs: List[EpochMetrics]
+    baseline: List[EpochMetrics]
+    pass_cost: Optional[Tuple[float, float]] = None  # (c_base, c_tok) seconds, fitted on the model
+
+    def modeled_batch_seconds(self, epochs: List[EpochMetrics]) -> float:
+        """A lockstep batch engine's time: c_base per pass of the slowest rollout + c_tok per processed token."""
+        c_base, c_tok = self.pass_cost
+        return sum(c_base * e.makespan_passes + c_tok * (e.passes + e.drafted) for e in epochs)
+
+    def total(self, field: str, epochs: Optional[List[EpochMetrics]] = None) -> float:
+        return sum(getattr(e, field) for e in (epochs if epochs is not None else self.epochs))
+
+    def stats(self) -> Dict[str, float]:
+        tokens, passes = self.total("tokens"), self.total("passes")
+        drafted = self.total("drafted")
+        baseline_seconds = self.total("rollout_seconds", self.baseline)
+        baseline_makespan = self.total("makespan_passes", self.baseline)
+        modeled = {}
+        if self.pass_cost is not None:
+            modeled = {
+                "modeled_batch_seconds": self.modeled_batch_seconds(self.epochs),
+                "modeled_batch_speedup": self.modeled_batch_seconds(self.baseline) / self.modeled_batch_seconds(self.epochs),
+            }
+        return {
+            **modeled,
+            "tokens_per_pass": tokens / passes,
+            "final_tokens_per_pass": self.epochs[-1].tokens_per_pass,
+            "acceptance_rate": self.total("accepted") / drafted if drafted else 0.0,
+            "passes_per_rollout": passes / self.total("rollouts"),
+            "makespan_passes": self.total("makespan_passes") / len(self.epochs),
+            "makespan_reduction": 1 - self.total("makespan_passes") / baseline_makespan,
+            "drafter_seconds": self.total("drafter_seconds"),
+            "rollout_seconds": self.total("rollout_seconds"),
+            "speedup_vs_no_speculation": baseline_seconds / self.total("rollout_seconds")
+            if self.total("rollout_seconds")
+            else 0.0,
+            "mean_reward": self.total("mean_reward") / len(self.epochs),
+        }
+
+
+def summarize(metrics: List[EpochMetrics], pass_cost: Optional[Tuple[float, float]] = None) -> List[DrafterSummary]:
+    names = list(dict.fromkeys(m.drafter for m in metrics))
+    by_name = {name: [m for m in metrics if m.drafter == name] for name in names}
+    return [DrafterSummary(name, by_name[name], by_name[names[0]], pass_cost) for name in names]
+
+
+def load_policy(model: str):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from helm_plugins.models.registration import TINY_DEFAULT_DIR
+
+    path = TINY_DEFAULT_DIR if model == "tiny-default" else Path(model)
+    if not Path(path).is_dir():
+        raise FileNotFoundError(f"model {model!r}: no checkpoint folder {path}")
+    return AutoModelForCausalLM.from_pretrained(path, local_files_only=True), AutoTokenizer.from_pretrained(
+        path, local_files_only=True
+    )
+
+
+def plot(summaries: List[DrafterSummary], path: Path, title: str) -> None:
+    import matplotlib
+    import matplotlib.ticker
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(1, 3, figsize=(15, 4))
+    for summary in summaries:
+        epochs = [e.epoch for e in summary.epochs]
+        axes[0].plot(epochs, [e.tokens_per_pass for e in summary.epochs], "o-", label=summary.name)
+        axes[1].plot(epochs, [e.makespan_passes for e in summary.epochs], "o-", label=summary.name)
+    for axis in axes[:2]:
+        axis.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    axes[0].set(xlabel="RL step", ylabel="accepted tokens per target pass", title="tokens per pass")
+    axes[1].set(xlabel="RL step", ylabel="passes of the slowest rollout", title="batch makespan")
+    names = [s.name for s in summaries]
+    axes[2].bar(names, [s.total("rollout_seconds") for s in summaries], color="tab:gray")
+    axes[2].set(ylabel="seconds (sum over rollouts)", title="rollout wall time")
+    axes[2].tick_params(axis="x", rotation=30)
+    axes[0].legend(fontsize=8)
+    figure.suptitle(title)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def write_helm_runs(config: SpeculateConfig, summaries: List[DrafterSummary], mode: str, suite_dir: Path, plot_path: Path):
+    import shutil
+
+    run_dirs = []
+    for summary in summaries:
+        instances = [
+            RunInstance(
+                id=f"epoch{e.epoch}",
+                input=f"RL step {e.epoch}: {e.rollouts} rollouts ({config.problems} problems x {config.rollouts_per_problem})",
+                output=f"{e.tokens} tokens in {e.passes} passes, {e.accepted}/{e.drafted} draft tokens accepted",
+                stats={name: getattr(e, name) for name in PER_EPOCH_STATS},
+            )
+            for e in summary.epochs
+        ]
+        model = f"helm-plugins/{config.model if config.model == 'tiny-default' else Path(config.model).name}+{summary.name}"
+        record = RunRecord(
+            name=f"hp_speculate:drafter={summary.name},temperature={config.temperature},mode={mode},model={model}",
+            scenario_name="hp_speculate",
+            scenario_description=(
+                f"RL rollouts of synthetic arithmetic: {config.problems} problems x {config.rollouts_per_problem} "
+                f"rollouts x {config.epochs} steps, decoded with drafter '{summary.name}' (helm-plugins speculate)."
+            ),
+            scenario_class="helm_plugins.runners.speculative.runner.run_speculation",
+            scenario_args={"drafter": summary.name, "temperature": config.temperature, "mode": mode},
+            model=model,
+            method="speculative_decoding",
+            groups=[SPECULATIVE_GROUP],
+            stats=[make_stat(name, value) for name, value in summary.stats().items()],
+            instances=instances,
+            max_tokens=config.max_new_tokens,
+        )
+        run_dir = write_run_directory(suite_dir, record)
+        shutil.copy(plot_path, run_dir / "speculation.png")
+        run_dirs.append(run_dir)
+    return run_dirs
+
+
+def run_speculation(
+    config: SpeculateConfig,
+    output_dir: Path,
+    suite_dir: Optional[Path] = None,
+    replay_file: Optional[Path] = None,
+    progress: bool = True,
+) -> List[DrafterSummary]:
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    pass_cost = None
+    if replay_file is not None:
+        records = [json.loads(line) for line in Path(replay_file).read_text().splitlines() if line.strip()]
+        metrics, mode = replay(config, records), "replay"
+    else:
+        import torch
+
+        from helm_plugins.synthetic.arithmetic import generate_arithmetic_problems
+        from helm_plugins.synthetic.prompts import render_arithmetic_prompt
+
+        if config.threads:
+            torch.set_num_threads(config.threads)
+        torch.manual_seed(config.seed)
+        model, tokenizer = load_policy(config.model)
+        problems = generate_arithmetic_problems(config.problems, config.seed, split="test")
+        prompts = [tokenizer.encode(render_arithmetic_prompt(problem)) for problem in problems]
+        stop_tokens = [tokenizer.eos_token_id] + tokenizer.encode("\n")
+        pass_cost = fit_pass_cost(model)
+        if config.token_cost_ratio is None:
+            config = config.model_copy(update={"token_cost_ratio": pass_cost[1] / pass_cost[0]})
+        metrics = run_rollout_benchmark(
+            config,
+            model,
+            prompts,
+            [problem.answer for problem in problems],
+            tokenizer.decode,
+            stop_tokens,
+            progress=progress,
+            log_path=output_dir / "rollouts.jsonl",
+        )
+        mode = "model"
+    (output_dir / "config.json").write_text(json.dumps(config.model_dump(mode="json"), indent=2))
+    summaries = summarize(metrics, pass_cost)
+    history = {"pass_cost": pass_cost, "epochs": [m.as_dict() for m in metrics]}
+    (output_dir / "history.json").write_text(json.dumps(history, indent=1))
+    plot_path = output_dir / "speculation.png"
+    plot(summaries, plot_path, f"{config.run_name}: {mode}, temperature {config.temperature}")
+    if suite_dir is not None:
+        write_helm_runs(config, summaries, mode, Path(suite_dir), plot_path)
+    return summaries
