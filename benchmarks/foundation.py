@@ -1,6 +1,6 @@
 """Performance ratios of helm_plugins against its baselines, measured in one run on this machine.
 
-    python benchmarks/run_benchmarks.py --output BENCHMARKS.md     (or: make bench)
+    python benchmarks/foundation.py --output benchmarks/foundation.md     (make bench: into BENCHMARKS.md)
 
 1. Plugin overhead: helm-run wall time of a plugin scenario over HELM's built-in equivalent, same client
    (simple/model1), same adaptation (multiple-choice joint, zero-shot, one output), same number of instances.
@@ -117,7 +117,7 @@ def bench_training_throughput(repetitions: int, work: Path) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repetitions", type=int, default=5)
-    parser.add_argument("--output", type=Path, help="write the markdown table here (e.g. BENCHMARKS.md)")
+    parser.add_argument("--output", type=Path, help="write the markdown section here")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -141,17 +141,22 @@ def main() -> int:
         lines.append(
             f"| {name} | {values['ours']:,.2f} {unit} | {values['baseline']:,.2f} {unit} | {ratio:.3f} | {target} | {'yes' if met else 'no'} |"
         )
-    table = "\n".join(lines)
-    print(table)
+    section = "\n".join(
+        [
+            "## HELM integration and training throughput",
+            "",
+            f"Medians of interleaved repetitions on {os.cpu_count()} CPUs. Produced by:",
+            "",
+            f"    python benchmarks/foundation.py --repetitions {args.repetitions} --output benchmarks/foundation.md",
+            "",
+            *lines,
+            "",
+            "What each measures is described at the top of `benchmarks/foundation.py`.",
+        ]
+    )
+    print(section)
     if args.output:
-        args.output.write_text(
-            "# Benchmarks\n\n"
-            "Ratios of helm_plugins against its baselines, measured in one run on one machine "
-            f"({os.cpu_count()} CPUs), medians of interleaved repetitions. Produced by:\n\n"
-            f"    python benchmarks/run_benchmarks.py --repetitions {args.repetitions} --output BENCHMARKS.md   # make bench\n\n"
-            f"{table}\n\n"
-            "What each measures is described at the top of `benchmarks/run_benchmarks.py`.\n"
-        )
+        args.output.write_text(section + "\n")
     return 0
 
 
