@@ -1,0 +1,99 @@
+"""Training transcripts: the examples of Alice's run with their training positions, as JSONL.
+
+One object per line: {"id": "...", "text": "...", "position": 17}. `position` is when the example was trained
+on (a step or a row index; ties are fine, e.g. examples of one batch). Losses of a model on the transcript are
+JSONL too: {"id": "...", "loss": 2.31} (mean token negative log-likelihood).
+"""
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Iterable, List, Sequence, Union
+
+
+@dataclass(frozen=True)
+class TranscriptExample:
+    id: str
+    text: str
+    position: float
+
+
+def _rows(path: Path) -> Iterable[tuple]:
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} does not exist")
+    with open(path) as file:
+        for line_number, line in enumerate(file, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise ValueError(f"{path}:{line_number}: not JSON ({error.msg})") from None
+            if not isinstance(row, dict):
+                raise ValueError(f"{path}:{line_number}: expected an object, got {type(row).__name__}")
+            yield line_number, row
+
+
+def _number(path: Path, line_number: int, row: dict, field: str) -> float:
+    if field not in row:
+        raise ValueError(f"{path}:{line_number}: missing field {field!r} (has {sorted(row)})")
+    value = row[field]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"{path}:{line_number}: {field} must be a finite number, got {value!r}")
+    return float(value)
+
+
+def read_transcript(path: Union[str, Path]) -> List[TranscriptExample]:
+    path = Path(path)
+    examples: List[TranscriptExample] = []
+    seen: Dict[str, int] = {}
+    for line_number, row in _rows(path):
+        for field in ("id", "text"):
+            if not isinstance(row.get(field), str) or not row[field]:
+                raise ValueError(f"{path}:{line_number}: missing or empty string field {field!r}")
+        position = _number(path, line_number, row, "position")
+        if row["id"] in seen:
+            raise ValueError(f"{path}:{line_number}: duplicate id {row['id']!r} (first on line {seen[row['id']]})")
+        seen[row["id"]] = line_number
+        examples.append(TranscriptExample(row["id"], row["text"], position))
+    if len(examples) < 3:
+        raise ValueError(f"{path}: {len(examples)} examples; a provenance test needs at least 3")
+    return examples
+
+
+def write_transcript(path: Union[str, Path], examples: Sequence[TranscriptExample]) -> None:
+    with open(path, "w") as file:
+        for example in examples:
+            file.write(json.dumps({"id": example.id, "text": example.text, "position": example.position}) + "\n")
+
+
+def read_losses(path: Union[str, Path]) -> Dict[str, float]:
+    path = Path(path)
+    losses: Dict[str, float] = {}
+    for line_number, row in _rows(path):
+        if not isinstance(row.get("id"), str):
+            raise ValueError(f"{path}:{line_number}: missing string field 'id'")
+        if row["id"] in losses:
+            raise ValueError(f"{path}:{line_number}: duplicate id {row['id']!r}")
+        losses[row["id"]] = _number(path, line_number, row, "loss")
+    return losses
+
+
+def write_losses(path: Union[str, Path], losses: Dict[str, float]) -> None:
+    with open(path, "w") as file:
+        for example_id, loss in losses.items():
+            file.write(json.dumps({"id": example_id, "loss": loss}) + "\n")
+
+
+def aligned(examples: Sequence[TranscriptExample], losses: Dict[str, float], source: str) -> List[float]:
+    """The losses in transcript order; every transcript id must have one (extra ids are an error too)."""
+    ids = [example.id for example in examples]
+    missing = [i for i in ids if i not in losses]
+    extra = sorted(set(losses) - set(ids))
+    if missing or extra:
+        raise ValueError(
+            f"{source}: example ids do not match the transcript ({len(missing)} missing, e.g. {missing[:3]}; "
+            f"{len(extra)} not in the transcript, e.g. {extra[:3]})"
+        )
+    return [losses[i] for i in ids]
