@@ -41,6 +41,7 @@ demo: install system-deps-demo
 		--max-eval-instances $(MAX_EVAL_INSTANCES) --num-threads 2
 	$(BIN)/helm-plugins pretrain --recipe demo --suite $(SUITE) --output demo_output/pretrain-demo --fresh --no-progress
 	$(BIN)/helm-plugins speculate --preset demo --suite $(SUITE) --output demo_output/speculate-demo --no-progress
+	$(BIN)/helm-plugins provenance --demo --suite $(SUITE) --output demo_output/provenance-demo --no-progress
 	$(BIN)/helm-plugins summarize --suite $(SUITE)
 	@echo
 	@echo "Leaderboard ready. Serve it with:"
@@ -58,4 +59,4 @@ bench: install
 	cat benchmarks/HEADER.md benchmarks/foundation.md benchmarks/speculative.md > BENCHMARKS.md
 
 clean:
-	rm -rf benchmark_output prod_env demo_output pretrain_output speculate_output
+	rm -rf benchmark_output prod_env demo_output pretrain_output speculate_output provenance_output
