@@ -76,7 +76,7 @@ def run_demo_command(args: argparse.Namespace) -> int:
                 f"({'with' if key.endswith('+reference') else 'without'} the reference model); helm-plugins provenance --demo."
             )
             write_helm_run(
-                suite_dir(args), f"helm-plugins/provenance-{suspect}", results[-1], description,
+                suite_dir(args), f"helm-plugins/provenance-{key}", results[-1], description,  # one row per setting
                 "helm-plugins/provenance-reference" if key.endswith("+reference") else None, extra,
             )
     print(f"report: {output}/results.json, {output}/provenance.png")

@@ -97,7 +97,9 @@ def query_test(
     rho = float(np.corrcoef(position_ranks, loss_ranks)[0, 1]) if np.std(loss_ranks) > 0 else 0.0
     n = len(positions)
     z, permutation_p = rho * math.sqrt(n - 1), None
-    if permutations > 0:
+    if np.std(loss_ranks) == 0:  # constant losses: no evidence either way
+        permutation_p = 1.0 if permutations > 0 else None
+    elif permutations > 0:
         def statistic(ranks, axis=-1):
             centred = ranks - ranks.mean(axis=axis, keepdims=True)
             other = loss_ranks - loss_ranks.mean()

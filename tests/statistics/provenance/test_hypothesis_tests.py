@@ -71,3 +71,8 @@ def test_bad_inputs_are_rejected():
         query_test([1, 2, 3], [1.0, 2.0, 3.0], [1.0, 2.0])
     with pytest.raises(ValueError, match="at least one reshuffle"):
         reshuffle_test([1.0])
+
+
+def test_constant_relative_losses_give_no_evidence():
+    result = query_test([0, 1, 2, 3], [1.0, 2.0, 3.0, 4.0], [1.0, 2.0, 3.0, 4.0], permutations=99)
+    assert result.spearman == 0 and result.log10_p == 0 and result.permutation_p == 1.0
