@@ -42,6 +42,7 @@ demo: install system-deps-demo
 	$(BIN)/helm-plugins pretrain --recipe demo --suite $(SUITE) --output demo_output/pretrain-demo --fresh --no-progress
 	$(BIN)/helm-plugins speculate --preset demo --suite $(SUITE) --output demo_output/speculate-demo --no-progress
 	$(BIN)/helm-plugins provenance --demo --suite $(SUITE) --output demo_output/provenance-demo --no-progress
+	$(BIN)/helm-plugins fairness-frontier --demo --suite $(SUITE) --output demo_output/fairness-frontier-demo --no-progress
 	$(BIN)/helm-plugins summarize --suite $(SUITE)
 	@echo
 	@echo "Leaderboard ready. Serve it with:"
@@ -59,4 +60,4 @@ bench: install
 	cat benchmarks/HEADER.md benchmarks/foundation.md benchmarks/speculative.md > BENCHMARKS.md
 
 clean:
-	rm -rf benchmark_output prod_env demo_output pretrain_output speculate_output provenance_output
+	rm -rf benchmark_output prod_env demo_output pretrain_output speculate_output provenance_output fairness_frontier_output

@@ -13,8 +13,16 @@ SUBCOMMAND_MODULES = [
     "helm_plugins.runners.pretrain.cli",
     "helm_plugins.runners.speculative.cli",
     "helm_plugins.statistics.provenance.cli",
+    "helm_plugins.statistics.fairness_frontier.cli",
     "helm_plugins.summarize",
 ]
+
+
+def add_subcommand(subparsers, name: str, help_text: str, doc: str, handler) -> argparse.ArgumentParser:
+    """A subcommand whose --help shows its module docstring and which runs `handler(args)`."""
+    parser = subparsers.add_parser(name, help=help_text, description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.set_defaults(handler=handler)
+    return parser
 
 
 def add_runner_arguments(parser: argparse.ArgumentParser, example_override: str, default_output: str) -> None:

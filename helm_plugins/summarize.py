@@ -12,22 +12,19 @@ import sys
 from importlib import resources
 from pathlib import Path
 
+from helm_plugins.cli import add_subcommand
+
 
 def schema_path() -> Path:
     return Path(str(resources.files("helm_plugins") / "static" / "schema_helm_plugins.yaml"))
 
 
 def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "summarize",
-        help="run helm-summarize with the helm_plugins schema",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = add_subcommand(subparsers, "summarize", "run helm-summarize with the helm_plugins schema", __doc__, run)
     parser.add_argument("--suite", required=True, help="suite to summarize")
     parser.add_argument("-o", "--output-path", default="benchmark_output", help="HELM output path")
     parser.add_argument("--schema-validation", default="error", choices=["error", "warn", "off"])
-    parser.set_defaults(handler=run, accepts_extra_args=True)
+    parser.set_defaults(accepts_extra_args=True)
 
 
 def run(args: argparse.Namespace) -> int:

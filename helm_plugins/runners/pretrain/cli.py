@@ -8,23 +8,17 @@
 import argparse
 from pathlib import Path
 
-from helm_plugins.cli import add_runner_arguments, suite_dir
+from helm_plugins.cli import add_runner_arguments, add_subcommand, suite_dir
 
 
 def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "pretrain",
-        help="train a GPT with a pretraining recipe and record it as a HELM run",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = add_subcommand(subparsers, "pretrain", "train a GPT with a pretraining recipe and record it as a HELM run", __doc__, run)
     parser.add_argument("--recipe", default="demo", help="recipe name (see --list)")
     add_runner_arguments(parser, "optimizer.lr=1e-3", "pretrain_output")
     parser.add_argument("--export-dir", type=Path, help="copy the final Hugging Face checkpoint here")
     parser.add_argument("--fresh", action="store_true", help="discard an existing checkpoint in the run folder")
     parser.add_argument("--stop-at-step", type=int, help="save a checkpoint and stop after this step")
     parser.add_argument("--list", action="store_true", help="list recipes and optimizers, then exit")
-    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -8,20 +8,14 @@
 import argparse
 from pathlib import Path
 
-from helm_plugins.cli import add_runner_arguments, suite_dir
+from helm_plugins.cli import add_runner_arguments, add_subcommand, suite_dir
 
 
 def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "speculate",
-        help="benchmark speculative decoding (DAS, suffix trees, n-gram lookup) on RL rollouts",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = add_subcommand(subparsers, "speculate", "benchmark speculative decoding (DAS, suffix trees, n-gram lookup) on RL rollouts", __doc__, run)
     parser.add_argument("--preset", default="demo", help="preset name (demo, benchmark)")
     add_runner_arguments(parser, "temperature=0", "speculate_output")
     parser.add_argument("--replay", type=Path, help="measure the drafters on logged rollouts (JSONL) without the model")
-    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:

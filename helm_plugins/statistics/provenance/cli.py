@@ -11,16 +11,11 @@ import argparse
 import json
 from pathlib import Path
 
-from helm_plugins.cli import add_runner_arguments, suite_dir
+from helm_plugins.cli import add_runner_arguments, add_subcommand, suite_dir
 
 
 def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "provenance",
-        help="test whether a model derives from a training run (query test on a transcript; CPU demo)",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = add_subcommand(subparsers, "provenance", "test whether a model derives from a training run (query test on a transcript; CPU demo)", __doc__, run)
     parser.add_argument("--demo", action="store_true", help="train Alice, Bob, Carol and a reference here and test them")
     parser.add_argument("--transcript", type=Path, help="Alice's training transcript (JSONL id, text, position)")
     parser.add_argument("--losses", type=Path, help="the suspect's per-example losses (JSONL id, loss)")
@@ -28,7 +23,6 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--name", default="suspect", help="the suspect model's name in tables and HELM runs")
     parser.add_argument("--permutations", type=int, default=999, help="Monte-Carlo permutations of the null")
     add_runner_arguments(parser, "examples=500", "provenance_output")
-    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
