@@ -1,0 +1,69 @@
+"""`helm-plugins relative-scaling`: per-subgroup power laws and the relative scaling law between two subgroups.
+
+    helm-plugins relative-scaling --demo                 # GPTs at five compute budgets, frequent vs rare dialect
+    helm-plugins relative-scaling --models models.jsonl --subgroup rare --baseline frequent
+
+A models file is JSONL, one model per line: {"flops": ..., "<subgroup>": mean error, ...} and optionally
+"<subgroup>_items": [per-item errors] (then the bootstrap also resamples items).
+"""
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from helm_plugins.cli import add_runner_arguments, add_subcommand
+
+
+def add_parser(subparsers) -> None:
+    parser = add_subcommand(
+        subparsers, "relative-scaling", "fit relative scaling laws between subgroups (CPU demo or a models file)", __doc__, run
+    )
+    parser.add_argument("--demo", action="store_true", help="train the demo GPTs here (about 2 minutes)")
+    parser.add_argument("--models", type=Path, help="JSONL of models: flops and per-subgroup errors")
+    parser.add_argument("--subgroup", default="rare", help="the subgroup whose gap is tracked")
+    parser.add_argument("--baseline", default="frequent", help="the reference subgroup")
+    parser.add_argument("--bootstrap", type=int, default=2000, help="bootstrap resamples for the interval")
+    add_runner_arguments(parser, "steps=[50,100,200]", "relative_scaling_output")
+
+
+def run(args: argparse.Namespace) -> int:
+    from helm_plugins.common.configs import load_yaml_config
+    from helm_plugins.statistics.relative_scaling.demo import RelativeScalingDemoConfig, plot, run_demo
+    from helm_plugins.statistics.relative_scaling.laws import fit_power_law, relative_law
+
+    if args.demo == bool(args.models):
+        raise ValueError("give either --demo or --models")
+    output = args.output or Path("relative_scaling_output") / ("demo" if args.demo else args.models.stem)
+    if args.demo:
+        config = load_yaml_config(RelativeScalingDemoConfig, None, None, args.config, args.overrides)
+        result = run_demo(config, output, progress=not args.no_progress)
+    else:
+        if not args.models.is_file():
+            raise FileNotFoundError(f"{args.models} does not exist")
+        rows = [json.loads(line) for line in args.models.read_text().splitlines() if line.strip()]
+        for number, row in enumerate(rows, 1):
+            missing = [k for k in ("flops", args.subgroup, args.baseline) if k not in row]
+            if missing:
+                raise ValueError(f"{args.models}:{number}: missing {missing}")
+        flops = np.array([r["flops"] for r in rows], dtype=float)
+        names = (args.subgroup, args.baseline)
+        errors = {n: np.array([r[n] for r in rows], dtype=float) for n in names}
+        items = None
+        if all(f"{n}_items" in r for n in names for r in rows):
+            items = {n: np.array([r[f"{n}_items"] for r in rows], dtype=float) for n in names}
+        laws = {n: fit_power_law(flops, errors[n], f"{args.models}: {n}") for n in names}
+        relative = relative_law(flops, errors, args.subgroup, args.baseline, items, args.bootstrap)
+        output.mkdir(parents=True, exist_ok=True)
+        result = {"power_laws": {n: vars(l) for n, l in laws.items()}, "relative": relative.as_dict()}
+        (output / "results.json").write_text(json.dumps(result, indent=1))
+        plot(flops, {"frequent": errors[args.baseline], "rare": errors[args.subgroup]},
+             {"frequent": laws[args.baseline], "rare": laws[args.subgroup]}, relative, output / "relative_scaling.png")
+    for name, law in result["power_laws"].items():
+        print(f"{name}: E = {law['alpha']:.4g} F^-{law['beta']:.4f} (R^2 {law['r_squared']:.3f})")
+    rel = result["relative"]
+    print(f"relative law {rel['subgroup']} / {rel['baseline']}: G = {rel['gamma']:.4g} F^{rel['delta_beta']:+.4f}, "
+          f"95% interval [{rel['ci_low']:+.4f}, {rel['ci_high']:+.4f}]: {rel['label']}")
+    print(f"report: {output}/results.json, {output}/relative_scaling.png")
+    return 0
