@@ -60,4 +60,4 @@ bench: install
 	cat benchmarks/HEADER.md benchmarks/foundation.md benchmarks/speculative.md > BENCHMARKS.md
 
 clean:
-	rm -rf benchmark_output prod_env demo_output pretrain_output speculate_output provenance_output fairness_frontier_output relative_scaling_output
+	rm -rf benchmark_output prod_env demo_output pretrain_output speculate_output provenance_output fairness_frontier_output relative_scaling_output entce_output
