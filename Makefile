@@ -43,6 +43,7 @@ demo: install system-deps-demo
 	$(BIN)/helm-plugins speculate --preset demo --suite $(SUITE) --output demo_output/speculate-demo --no-progress
 	$(BIN)/helm-plugins provenance --demo --suite $(SUITE) --output demo_output/provenance-demo --no-progress
 	$(BIN)/helm-plugins fairness-frontier --demo --suite $(SUITE) --output demo_output/fairness-frontier-demo --no-progress
+	$(BIN)/helm-plugins entce --demo --suite $(SUITE) --output demo_output/entce-demo --no-progress
 	$(BIN)/helm-plugins summarize --suite $(SUITE)
 	@echo
 	@echo "Leaderboard ready. Serve it with:"
