@@ -13,7 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from helm_plugins.cli import add_runner_arguments, add_subcommand
+from helm_plugins.cli import add_runner_arguments, add_subcommand, suite_dir
+
+GROUP = "hp_relative_scaling"
 
 
 def add_parser(subparsers) -> None:
@@ -56,7 +58,11 @@ def run(args: argparse.Namespace) -> int:
         laws = {n: fit_power_law(flops, errors[n], f"{args.models}: {n}") for n in names}
         relative = relative_law(flops, errors, args.subgroup, args.baseline, items, args.bootstrap)
         output.mkdir(parents=True, exist_ok=True)
-        result = {"power_laws": {n: vars(l) for n, l in laws.items()}, "relative": relative.as_dict()}
+        result = {
+            "power_laws": {n: vars(l) for n, l in laws.items()},
+            "relative": relative.as_dict(),
+            "models": [{"flops": r["flops"], args.subgroup: r[args.subgroup], args.baseline: r[args.baseline]} for r in rows],
+        }
         (output / "results.json").write_text(json.dumps(result, indent=1))
         plot(flops, {"frequent": errors[args.baseline], "rare": errors[args.subgroup]},
              {"frequent": laws[args.baseline], "rare": laws[args.subgroup]}, relative, output / "relative_scaling.png")
@@ -65,5 +71,39 @@ def run(args: argparse.Namespace) -> int:
     rel = result["relative"]
     print(f"relative law {rel['subgroup']} / {rel['baseline']}: G = {rel['gamma']:.4g} F^{rel['delta_beta']:+.4f}, "
           f"95% interval [{rel['ci_low']:+.4f}, {rel['ci_high']:+.4f}]: {rel['label']}")
+    if suite_dir(args) and "models" in result:
+        write_helm_runs(suite_dir(args), result, args.baseline if not args.demo else "frequent",
+                        args.subgroup if not args.demo else "rare")
     print(f"report: {output}/results.json, {output}/relative_scaling.png")
     return 0
+
+
+def write_helm_runs(suite: Path, result: dict, baseline: str, subgroup: str) -> None:
+    """One run per model of the family (rows ordered by compute) with its per-subgroup errors and the family's
+    relative law."""
+    from helm_plugins.common.results import RunRecord, make_stat, write_run_directory
+
+    rel = result["relative"]
+    for model in result["models"]:
+        name = f"helm-plugins/gpt-{model['steps']}steps" if "steps" in model else f"helm-plugins/model-{model['flops']:.3g}"
+        stats = {
+            "flops": model["flops"],
+            "baseline_error": model[baseline],
+            "subgroup_error": model[subgroup],
+            "error_ratio": model[subgroup] / model[baseline],
+            "relative_delta_beta": rel["delta_beta"],
+        }
+        record = RunRecord(
+            name=f"hp_relative_scaling:subgroup={subgroup},baseline={baseline},model={name}",
+            scenario_name=GROUP,
+            scenario_description=f"Held-out error on {subgroup} and {baseline} of one model of a compute family; the "
+            f"family's relative law: dbeta {rel['delta_beta']:+.3f} [{rel['ci_low']:+.3f}, {rel['ci_high']:+.3f}], "
+            f"{rel['label']} (helm-plugins relative-scaling).",
+            scenario_class="helm_plugins.statistics.relative_scaling.laws.relative_law",
+            scenario_args={"subgroup": subgroup, "baseline": baseline},
+            model=name,
+            method="relative_scaling",
+            groups=[GROUP],
+            stats=[make_stat(k, v) for k, v in stats.items()],
+        )
+        write_run_directory(suite, record)

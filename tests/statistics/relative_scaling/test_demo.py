@@ -13,7 +13,8 @@ def test_dialect_rewrites_the_listed_words_only():
 
 
 def test_demo_and_models_file_through_the_cli(tmp_path, capsys):
-    args = ["relative-scaling", "--demo", "--output", str(tmp_path / "demo"), "--no-progress"]
+    args = ["relative-scaling", "--demo", "--output", str(tmp_path / "demo"), "--no-progress", "--suite", "s",
+            "-o", str(tmp_path / "bo")]
     assert main(args + [item for override in SMALL for item in ("--set", override)]) == 0
     printed = capsys.readouterr().out
     assert "relative law rare / frequent" in printed
@@ -25,6 +26,8 @@ def test_demo_and_models_file_through_the_cli(tmp_path, capsys):
                  "--output", str(tmp_path / "again")]) == 0
     again = json.loads((tmp_path / "again" / "results.json").read_text())
     assert again["relative"]["delta_beta"] == result["relative"]["delta_beta"]
+    runs = sorted(p.name for p in (tmp_path / "bo" / "runs" / "s").iterdir())
+    assert len(runs) == 3 and all(r.startswith("hp_relative_scaling:subgroup=rare,baseline=frequent,model=") for r in runs)
 
 
 def test_models_file_errors_name_the_line(tmp_path, capsys):
