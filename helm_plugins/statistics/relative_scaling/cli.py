@@ -24,7 +24,11 @@ def add_parser(subparsers) -> None:
     )
     parser.add_argument("--demo", action="store_true", help="train the demo GPTs here (about 2 minutes)")
     parser.add_argument("--models", type=Path, help="JSONL of models: flops and per-subgroup errors")
-    parser.add_argument("--subgroup", default="rare", help="the subgroup whose gap is tracked")
+    parser.add_argument("--from-suite", help="read a model family's finished HELM runs from this suite (with --compute)")
+    parser.add_argument("--compute", type=Path, help="CSV model,flops of the family (with --from-suite)")
+    parser.add_argument("--metric", default="exact_match", help="per-instance stat of the runs (with --from-suite)")
+    parser.add_argument("--accuracy", action="store_true", help="the metric is an accuracy: error = 1 - metric")
+    parser.add_argument("--subgroup", default="rare", help="the subgroup whose gap is tracked (with --from-suite: a run-name substring)")
     parser.add_argument("--baseline", default="frequent", help="the reference subgroup")
     parser.add_argument("--bootstrap", type=int, default=2000, help="bootstrap resamples for the interval")
     add_runner_arguments(parser, "steps=[50,100,200]", "relative_scaling_output")
@@ -35,10 +39,31 @@ def run(args: argparse.Namespace) -> int:
     from helm_plugins.statistics.relative_scaling.demo import RelativeScalingDemoConfig, plot, run_demo
     from helm_plugins.statistics.relative_scaling.laws import fit_power_law, relative_law
 
-    if args.demo == bool(args.models):
-        raise ValueError("give either --demo or --models")
-    output = args.output or Path("relative_scaling_output") / ("demo" if args.demo else args.models.stem)
-    if args.demo:
+    if sum(map(bool, (args.demo, args.models, args.from_suite))) != 1:
+        raise ValueError("give one of --demo, --models or --from-suite")
+    label = "demo" if args.demo else args.models.stem if args.models else args.from_suite
+    output = args.output or Path("relative_scaling_output") / label
+    if args.from_suite:
+        from helm_plugins.statistics.relative_scaling.report import family_errors, read_compute
+
+        if not args.compute:
+            raise ValueError("--from-suite needs --compute (CSV model,flops)")
+        flops, errors, items, models = family_errors(
+            Path(args.output_path) / "runs" / args.from_suite, read_compute(args.compute), args.metric,
+            (args.subgroup, args.baseline), args.accuracy,
+        )
+        laws = {n: fit_power_law(flops, errors[n], n) for n in (args.subgroup, args.baseline)}
+        relative = relative_law(flops, errors, args.subgroup, args.baseline, items, args.bootstrap)
+        output.mkdir(parents=True, exist_ok=True)
+        result = {
+            "power_laws": {n: vars(l) for n, l in laws.items()},
+            "relative": relative.as_dict(),
+            "models": [{"model": m, "flops": f, args.subgroup: errors[args.subgroup][i], args.baseline: errors[args.baseline][i]}
+                       for i, (m, f) in enumerate(zip(models, flops))],
+        }
+        (output / "results.json").write_text(json.dumps(result, indent=1))
+        plot(flops, errors, laws, relative, output / "relative_scaling.png", args.subgroup, args.baseline)
+    elif args.demo:
         config = load_yaml_config(RelativeScalingDemoConfig, None, None, args.config, args.overrides)
         result = run_demo(config, output, progress=not args.no_progress)
     else:
@@ -64,8 +89,7 @@ def run(args: argparse.Namespace) -> int:
             "models": [{"flops": r["flops"], args.subgroup: r[args.subgroup], args.baseline: r[args.baseline]} for r in rows],
         }
         (output / "results.json").write_text(json.dumps(result, indent=1))
-        plot(flops, {"frequent": errors[args.baseline], "rare": errors[args.subgroup]},
-             {"frequent": laws[args.baseline], "rare": laws[args.subgroup]}, relative, output / "relative_scaling.png")
+        plot(flops, errors, laws, relative, output / "relative_scaling.png", args.subgroup, args.baseline)
     for name, law in result["power_laws"].items():
         print(f"{name}: E = {law['alpha']:.4g} F^-{law['beta']:.4f} (R^2 {law['r_squared']:.3f})")
     rel = result["relative"]
@@ -85,7 +109,12 @@ def write_helm_runs(suite: Path, result: dict, baseline: str, subgroup: str) -> 
 
     rel = result["relative"]
     for model in result["models"]:
-        name = f"helm-plugins/gpt-{model['steps']}steps" if "steps" in model else f"helm-plugins/model-{model['flops']:.3g}"
+        if "model" in model:
+            name = model["model"]
+        elif "steps" in model:
+            name = f"helm-plugins/gpt-{model['steps']}steps"
+        else:
+            name = f"helm-plugins/model-{model['flops']:.3g}"
         stats = {
             "flops": model["flops"],
             "baseline_error": model[baseline],

@@ -122,7 +122,8 @@ def analyse(rows: List[dict], output_dir: Path, bootstrap: int = 2000, seed: int
     return result
 
 
-def plot(flops, errors: Dict[str, np.ndarray], laws, relative, path: Path) -> None:
+def plot(flops, errors: Dict[str, np.ndarray], laws, relative, path: Path, subgroup: str = "rare",
+         baseline: str = "frequent") -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -133,12 +134,12 @@ def plot(flops, errors: Dict[str, np.ndarray], laws, relative, path: Path) -> No
     for name, values in errors.items():
         left.loglog(flops, values, "o", label=f"{name}: beta = {laws[name].beta:.3f}")
         left.loglog(grid, laws[name].predict(grid), "--", color=left.lines[-1].get_color())
-    left.set(xlabel="compute 6 N T (FLOPs)", ylabel="held-out loss (nats/token)", title="Per-dialect power laws")
+    left.set(xlabel="compute (FLOPs)", ylabel="error", title="Per-subgroup power laws")
     left.legend(fontsize=8)
-    ratio = errors["rare"] / errors["frequent"]
+    ratio = errors[subgroup] / errors[baseline]
     right.semilogx(flops, ratio, "o", color="tab:purple")
     right.semilogx(grid, relative.gamma * grid**relative.delta_beta, "--", color="tab:purple")
-    right.set(xlabel="compute 6 N T (FLOPs)", ylabel="rare / frequent loss",
+    right.set(xlabel="compute (FLOPs)", ylabel=f"{subgroup} / {baseline} error",
               title=f"Relative law: dbeta = {relative.delta_beta:+.3f} [{relative.ci_low:+.3f}, {relative.ci_high:+.3f}], {relative.label}")
     figure.tight_layout()
     figure.savefig(path, dpi=110)

@@ -35,3 +35,34 @@ def test_models_file_errors_name_the_line(tmp_path, capsys):
     models.write_text('{"flops": 1e18, "rare": 1.0, "frequent": 0.9}\n{"flops": 1e19, "rare": 0.8}\n')
     assert main(["relative-scaling", "--models", str(models)]) == 2
     assert "m.jsonl:2: missing ['frequent']" in capsys.readouterr().err
+
+
+def test_relative_law_from_finished_helm_runs(tmp_path, capsys):
+    """A family of four models with planted per-item accuracies on two subsets of one scenario, as HELM runs."""
+    import numpy as np
+
+    from helm_plugins.common.results import RunInstance, RunRecord, make_stat, write_run_directory
+
+    rng = np.random.default_rng(0)
+    suite = tmp_path / "bo" / "runs" / "fam"
+    flops = {"org/m1": 1e18, "org/m2": 1e19, "org/m3": 1e20, "org/m4": 1e21}
+    for model, f in flops.items():
+        for subset, (alpha, beta) in {"easy": (2.0, 0.05), "hard": (3.0, 0.03)}.items():
+            error = alpha * f ** -beta
+            correct = (rng.random(400) > error).astype(float)
+            write_run_directory(suite, RunRecord(
+                name=f"scn:subset={subset},model={model}", scenario_name="scn", scenario_description="", scenario_class="x",
+                scenario_args={}, model=model, method="generation", groups=["scn"], stats=[make_stat("exact_match", correct.mean())],
+                instances=[RunInstance(id=f"id{i}", input="", output="", stats={"exact_match": c}) for i, c in enumerate(correct)],
+            ))
+    (tmp_path / "compute.csv").write_text("model,flops\n" + "".join(f"{m},{f}\n" for m, f in flops.items()))
+    args = ["relative-scaling", "--from-suite", "fam", "-o", str(tmp_path / "bo"), "--compute", str(tmp_path / "compute.csv"),
+            "--metric", "exact_match", "--accuracy", "--subgroup", "subset=hard", "--baseline", "subset=easy",
+            "--bootstrap", "300", "--output", str(tmp_path / "out")]
+    assert main(args) == 0
+    result = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert [m["model"] for m in result["models"]] == list(flops)
+    assert result["relative"]["ci_low"] < 0.05 - 0.03 < result["relative"]["ci_high"]  # planted dbeta = 0.02
+    (tmp_path / "short.csv").write_text("model,flops\norg/m1,1e18\norg/m2,1e19\n")
+    assert main(args[:6] + [str(tmp_path / "short.csv")] + args[7:]) == 2
+    assert "2 models of the compute table have runs for both subgroups" in capsys.readouterr().err
