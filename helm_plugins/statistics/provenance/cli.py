@@ -59,12 +59,16 @@ def run_demo_command(args: argparse.Namespace) -> int:
     print("\n".join(lines))
     for suspect, test in result.reshuffle.items():
         print(f"reshuffle test, texts sampled from {suspect}: rank p = {test['rank_p']:.3f} (K = {test['k']}), z = {test['z']:+.2f}")
+    for suspect, test in result.partition.items():
+        print(f"n-gram test, texts sampled from {suspect}: Spearman {test['spearman']:+.3f} over {test['bins']} step bins "
+              f"({test['positions']} matched positions), permutation p = {test['permutation_p']:.3f}")
     if suite_dir(args):
         for key, results in result.query.items():
             suspect = key.split("+")[0]
             extra = {}
             if suspect in result.reshuffle:
-                extra = {"reshuffle_rank_p": result.reshuffle[suspect]["rank_p"], "reshuffle_z": result.reshuffle[suspect]["z"]}
+                extra = {"reshuffle_rank_p": result.reshuffle[suspect]["rank_p"], "reshuffle_z": result.reshuffle[suspect]["z"],
+                         "partition_p": result.partition[suspect]["permutation_p"]}
             description = (
                 f"Provenance demo: {suspect} against Alice's transcript of {config.examples} synthetic stories "
                 f"({'with' if key.endswith('+reference') else 'without'} the reference model); helm-plugins provenance --demo."

@@ -21,7 +21,13 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field
 from tqdm.auto import tqdm
 
-from helm_plugins.statistics.provenance.hypothesis_tests import QueryTestResult, query_test, reshuffle_test
+from helm_plugins.statistics.provenance.hypothesis_tests import (
+    QueryTestResult,
+    ngram_index,
+    partition_test,
+    query_test,
+    reshuffle_test,
+)
 from helm_plugins.statistics.provenance.report import plot_p_values
 from helm_plugins.statistics.provenance.transcript import TranscriptExample, write_losses, write_transcript
 
@@ -50,6 +56,7 @@ class ProvenanceDemoConfig(BaseModel):
 class DemoResult:
     query: Dict[str, List[QueryTestResult]] = field(default_factory=dict)  # "bob+reference" -> one per size
     reshuffle: Dict[str, dict] = field(default_factory=dict)  # suspect -> reshuffle test
+    partition: Dict[str, dict] = field(default_factory=dict)  # suspect -> n-gram observational test
     losses: Dict[str, Dict[str, float]] = field(default_factory=dict)
 
 
@@ -190,14 +197,21 @@ def run_demo(config: ProvenanceDemoConfig, output_dir: Path, progress: bool = Tr
         optimizer.load_state_dict(checkpoint[1])
         train(model, optimizer, docs, np.random.default_rng([config.seed, k]).permutation(last), config.batch_size, pad_id)
         reshuffled.append(model)
+    index = ngram_index(docs)
     for suspect in ("alice", "bob", "carol"):
         samples = sample_texts(models[suspect], prompts, config.generation_tokens, config.seed, pad_id)
         scores = [completion_score(m, samples, config.prompt_tokens, pad_id) for m in [alice] + reshuffled]
         result.reshuffle[suspect] = {**reshuffle_test(scores).as_dict(), "scores": scores}
+        generated = [sample[config.prompt_tokens :] for sample in samples]
+        bins = min(20, len(docs))
+        result.partition[suspect] = partition_test(
+            positions, docs, generated, bins=bins, permutations=config.permutations or 99, seed=config.seed, index=index
+        ).as_dict()
     summary = {
         "config": config.model_dump(),
         "query": {key: [r.as_dict() for r in results] for key, results in result.query.items()},
         "reshuffle": result.reshuffle,
+        "partition": result.partition,
     }
     (output_dir / "results.json").write_text(json.dumps(summary, indent=1))
     plot_p_values(result.query, output_dir / "provenance.png", "Query test: suspects trained from tiny-default on stories")

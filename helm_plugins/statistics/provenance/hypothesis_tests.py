@@ -136,3 +136,71 @@ def reshuffle_test(scores: Sequence[float]) -> ReshuffleTestResult:
     return ReshuffleTestResult(
         k=k, s0=float(s0), rank_p=float((1 + np.sum(others >= s0)) / (k + 1)), z=z, normal_p=float(stats.norm.sf(z))
     )
+
+
+@dataclass
+class PartitionTestResult:
+    positions: int  # text positions with a matched n-gram
+    spearman: float  # of step bin against matched count (positive: later documents matched more)
+    permutation_p: float  # one-sided, documents' steps relabelled at random
+    bins: int
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def ngram_index(documents: Sequence[Sequence[int]], max_n: int = 8, min_n: int = 2) -> dict:
+    """n-gram (tuple) -> indices of the documents containing it, for min_n <= n <= max_n."""
+    index: dict = {}
+    for doc_id, tokens in enumerate(documents):
+        for n in range(min_n, max_n + 1):
+            for start in range(len(tokens) - n + 1):
+                index.setdefault(tuple(tokens[start : start + n]), set()).add(doc_id)
+    return index
+
+
+def partition_test(
+    document_steps: Sequence[float],
+    documents: Sequence[Sequence[int]],
+    texts: Sequence[Sequence[int]],
+    max_n: int = 8,
+    min_n: int = 2,
+    bins: int = 20,
+    permutations: int = 999,
+    seed: int = 0,
+    index: Optional[dict] = None,
+) -> PartitionTestResult:
+    """The observational n-gram test: at each position of Bob's texts, the longest n-gram ending there that occurs
+    in Alice's documents; every matching document counts once. Under H0 which documents match is independent of
+    when Alice trained on them, so relabelling the documents' steps at random gives the null of
+    T = Spearman(step bin, matched count)."""
+    steps = np.asarray(document_steps, dtype=float)
+    if len(steps) != len(documents):
+        raise ValueError(f"{len(steps)} steps for {len(documents)} documents")
+    if bins < 3 or bins > len(steps):
+        raise ValueError(f"bins must be between 3 and the number of documents, got {bins}")
+    index = index if index is not None else ngram_index(documents, max_n, min_n)
+    counts = np.zeros(len(documents))
+    matched_positions = 0
+    for text in texts:
+        for end in range(min_n, len(text) + 1):
+            for n in range(min(max_n, end), min_n - 1, -1):
+                matches = index.get(tuple(text[end - n : end]))
+                if matches:
+                    counts[list(matches)] += 1
+                    matched_positions += 1
+                    break
+    if matched_positions == 0:
+        raise ValueError("no n-gram of the texts occurs in the documents")
+    edges = np.quantile(steps, np.linspace(0, 1, bins + 1)[1:-1])
+    centres = np.arange(bins)
+
+    def statistic(step_values: np.ndarray) -> float:
+        per_bin = np.bincount(np.searchsorted(edges, step_values, side="right"), weights=counts, minlength=bins)
+        return float(stats.spearmanr(centres, per_bin).statistic) if np.std(per_bin) > 0 else 0.0
+
+    observed = statistic(steps)
+    rng = np.random.default_rng(seed)
+    null = np.array([statistic(rng.permutation(steps)) for _ in range(permutations)])
+    p = float((1 + np.sum(null >= observed)) / (permutations + 1))
+    return PartitionTestResult(positions=matched_positions, spearman=observed, permutation_p=p, bins=bins)

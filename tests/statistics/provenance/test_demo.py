@@ -22,6 +22,8 @@ def test_demo_writes_transcript_losses_results_and_plot(small_demo):
     assert [r.n for r in result.query["bob+reference"]] == [40, 160]
     assert set(result.reshuffle) == {"alice", "bob", "carol"}
     assert all(len(test["scores"]) == 3 for test in result.reshuffle.values())  # mu_0 and K = 2 reshuffles
+    assert set(result.partition) == {"alice", "bob", "carol"}
+    assert all(0 < test["permutation_p"] <= 1 and test["positions"] > 0 for test in result.partition.values())
     for name in ("transcript.jsonl", "losses_bob.jsonl", "losses_reference.jsonl", "results.json", "provenance.png"):
         assert (output / name).stat().st_size > 0
     results = json.loads((output / "results.json").read_text())

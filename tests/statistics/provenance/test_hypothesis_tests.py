@@ -76,3 +76,24 @@ def test_bad_inputs_are_rejected():
 def test_constant_relative_losses_give_no_evidence():
     result = query_test([0, 1, 2, 3], [1.0, 2.0, 3.0, 4.0], [1.0, 2.0, 3.0, 4.0], permutations=99)
     assert result.spearman == 0 and result.log10_p == 0 and result.permutation_p == 1.0
+
+
+def test_partition_test_finds_texts_copied_from_late_documents():
+    from helm_plugins.statistics.provenance.hypothesis_tests import ngram_index, partition_test
+
+    rng = np.random.default_rng(0)
+    documents = [rng.integers(0, 500, 30).tolist() for _ in range(400)]  # random tokens: n-grams identify a document
+    steps = rng.permutation(400).astype(float)
+    index = ngram_index(documents)
+    late = [documents[i][5:20] for i in np.argsort(steps)[-100:]]  # Bob reproduces the last-trained documents
+    planted = partition_test(steps, documents, late, permutations=199, index=index)
+    assert planted.spearman > 0.5 and planted.permutation_p == pytest.approx(1 / 200)
+    p_values = []
+    for seed in range(30):  # H0: texts drawn from documents regardless of when they were trained on
+        texts = [documents[i][5:20] for i in np.random.default_rng(seed).choice(400, 100)]
+        p_values.append(partition_test(steps, documents, texts, permutations=99, seed=seed, index=index).permutation_p)
+    assert stats.kstest(p_values, "uniform").pvalue > 0.01
+    with pytest.raises(ValueError, match="no n-gram of the texts occurs"):
+        partition_test(steps, documents, [[900, 901, 902]], index=index)
+    with pytest.raises(ValueError, match="bins must be between 3"):
+        partition_test(steps, documents, late, bins=2, index=index)
