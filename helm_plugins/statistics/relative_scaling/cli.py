@@ -36,68 +36,55 @@ def add_parser(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from helm_plugins.common.configs import load_yaml_config
-    from helm_plugins.statistics.relative_scaling.demo import RelativeScalingDemoConfig, plot, run_demo
-    from helm_plugins.statistics.relative_scaling.laws import fit_power_law, relative_law
+    from helm_plugins.statistics.relative_scaling.demo import RelativeScalingDemoConfig, analyse, run_demo
 
     if sum(map(bool, (args.demo, args.models, args.from_suite))) != 1:
         raise ValueError("give one of --demo, --models or --from-suite")
     label = "demo" if args.demo else args.models.stem if args.models else args.from_suite
     output = args.output or Path("relative_scaling_output") / label
-    if args.from_suite:
+    names = (args.subgroup, args.baseline)
+    if args.demo:
+        config = load_yaml_config(RelativeScalingDemoConfig, None, None, args.config, args.overrides)
+        result = run_demo(config, output, progress=not args.no_progress)
+        names = ("rare", "frequent")
+    elif args.from_suite:
         from helm_plugins.statistics.relative_scaling.report import family_errors, read_compute
 
         if not args.compute:
             raise ValueError("--from-suite needs --compute (CSV model,flops)")
         flops, errors, items, models = family_errors(
-            Path(args.output_path) / "runs" / args.from_suite, read_compute(args.compute), args.metric,
-            (args.subgroup, args.baseline), args.accuracy,
+            Path(args.output_path) / "runs" / args.from_suite, read_compute(args.compute), args.metric, names, args.accuracy
         )
-        laws = {n: fit_power_law(flops, errors[n], n) for n in (args.subgroup, args.baseline)}
-        relative = relative_law(flops, errors, args.subgroup, args.baseline, items, args.bootstrap)
-        output.mkdir(parents=True, exist_ok=True)
-        result = {
-            "power_laws": {n: vars(l) for n, l in laws.items()},
-            "relative": relative.as_dict(),
-            "models": [{"model": m, "flops": f, args.subgroup: errors[args.subgroup][i], args.baseline: errors[args.baseline][i]}
-                       for i, (m, f) in enumerate(zip(models, flops))],
-        }
-        (output / "results.json").write_text(json.dumps(result, indent=1))
-        plot(flops, errors, laws, relative, output / "relative_scaling.png", args.subgroup, args.baseline)
-    elif args.demo:
-        config = load_yaml_config(RelativeScalingDemoConfig, None, None, args.config, args.overrides)
-        result = run_demo(config, output, progress=not args.no_progress)
+        rows = [{"model": m, "flops": f, **{n: errors[n][i] for n in names}} for i, (m, f) in enumerate(zip(models, flops))]
+        result = analyse(flops, errors, items, *names, rows, output, args.bootstrap)
     else:
         if not args.models.is_file():
             raise FileNotFoundError(f"{args.models} does not exist")
         rows = [json.loads(line) for line in args.models.read_text().splitlines() if line.strip()]
         for number, row in enumerate(rows, 1):
-            missing = [k for k in ("flops", args.subgroup, args.baseline) if k not in row]
+            missing = [k for k in ("flops", *names) if k not in row]
             if missing:
                 raise ValueError(f"{args.models}:{number}: missing {missing}")
-        flops = np.array([r["flops"] for r in rows], dtype=float)
-        names = (args.subgroup, args.baseline)
-        errors = {n: np.array([r[n] for r in rows], dtype=float) for n in names}
         items = None
         if all(f"{n}_items" in r for n in names for r in rows):
             items = {n: np.array([r[f"{n}_items"] for r in rows], dtype=float) for n in names}
-        laws = {n: fit_power_law(flops, errors[n], f"{args.models}: {n}") for n in names}
-        relative = relative_law(flops, errors, args.subgroup, args.baseline, items, args.bootstrap)
-        output.mkdir(parents=True, exist_ok=True)
-        result = {
-            "power_laws": {n: vars(l) for n, l in laws.items()},
-            "relative": relative.as_dict(),
-            "models": [{"flops": r["flops"], args.subgroup: r[args.subgroup], args.baseline: r[args.baseline]} for r in rows],
-        }
-        (output / "results.json").write_text(json.dumps(result, indent=1))
-        plot(flops, errors, laws, relative, output / "relative_scaling.png", args.subgroup, args.baseline)
+        result = analyse(
+            np.array([r["flops"] for r in rows], dtype=float),
+            {n: np.array([r[n] for r in rows], dtype=float) for n in names},
+            items,
+            *names,
+            [{"flops": r["flops"], **{n: r[n] for n in names}} for r in rows],
+            output,
+            args.bootstrap,
+            source=f"{args.models}: ",
+        )
     for name, law in result["power_laws"].items():
         print(f"{name}: E = {law['alpha']:.4g} F^-{law['beta']:.4f} (R^2 {law['r_squared']:.3f})")
     rel = result["relative"]
     print(f"relative law {rel['subgroup']} / {rel['baseline']}: G = {rel['gamma']:.4g} F^{rel['delta_beta']:+.4f}, "
           f"95% interval [{rel['ci_low']:+.4f}, {rel['ci_high']:+.4f}]: {rel['label']}")
-    if suite_dir(args) and "models" in result:
-        write_helm_runs(suite_dir(args), result, args.baseline if not args.demo else "frequent",
-                        args.subgroup if not args.demo else "rare")
+    if suite_dir(args):
+        write_helm_runs(suite_dir(args), result, baseline=names[1], subgroup=names[0])
     print(f"report: {output}/results.json, {output}/relative_scaling.png")
     return 0
 

@@ -103,22 +103,41 @@ def run_demo(config: RelativeScalingDemoConfig, output_dir: Path, progress: bool
             row[f"{name}_items"] = losses.tolist()
         rows.append(row)
     (output_dir / "models.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    return analyse(rows, output_dir, bootstrap=config.bootstrap, seed=config.seed)
+    names = ("rare", "frequent")
+    return analyse(
+        np.array([r["flops"] for r in rows]),
+        {name: np.array([r[name] for r in rows]) for name in names},
+        {name: np.array([r[f"{name}_items"] for r in rows]) for name in names},
+        *names,
+        [{k: v for k, v in r.items() if not k.endswith("_items")} for r in rows],
+        output_dir,
+        bootstrap=config.bootstrap,
+        seed=config.seed,
+    )
 
 
-def analyse(rows: List[dict], output_dir: Path, bootstrap: int = 2000, seed: int = 0) -> dict:
-    flops = np.array([r["flops"] for r in rows])
-    errors = {name: np.array([r[name] for r in rows]) for name in ("frequent", "rare")}
-    items = {name: np.array([r[f"{name}_items"] for r in rows]) for name in ("frequent", "rare")}
-    laws = {name: fit_power_law(flops, errors[name], name) for name in errors}
-    relative = relative_law(flops, errors, "rare", "frequent", item_errors=items, bootstrap=bootstrap, seed=seed)
-    result = {
-        "power_laws": {name: vars(law) for name, law in laws.items()},
-        "relative": relative.as_dict(),
-        "models": [{k: v for k, v in r.items() if not k.endswith("_items")} for r in rows],
-    }
-    (Path(output_dir) / "results.json").write_text(json.dumps(result, indent=1))
-    plot(flops, errors, laws, relative, Path(output_dir) / "relative_scaling.png")
+def analyse(
+    flops: np.ndarray,
+    errors: Dict[str, np.ndarray],
+    items: Optional[Dict[str, np.ndarray]],
+    subgroup: str,
+    baseline: str,
+    models: List[dict],
+    output_dir: Path,
+    bootstrap: int = 2000,
+    seed: int = 0,
+    source: str = "",
+) -> dict:
+    """Power laws of both subgroups, the relative law of `subgroup` against `baseline`, results.json and the
+    plot; `models` (one dict per model, in the order of `flops`) is kept in the results. `source` prefixes the
+    subgroup names in errors."""
+    laws = {name: fit_power_law(flops, errors[name], f"{source}{name}") for name in (subgroup, baseline)}
+    relative = relative_law(flops, errors, subgroup, baseline, item_errors=items, bootstrap=bootstrap, seed=seed)
+    result = {"power_laws": {name: vars(law) for name, law in laws.items()}, "relative": relative.as_dict(), "models": models}
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    (output_dir / "results.json").write_text(json.dumps(result, indent=1))
+    plot(flops, errors, laws, relative, output_dir / "relative_scaling.png", subgroup, baseline)
     return result
 
 
