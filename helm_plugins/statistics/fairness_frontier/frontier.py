@@ -159,7 +159,7 @@ def fit_frontier(
         key = (not feasible, result.fun)
         if best is None or key < best[0]:
             best = (key, result.x, violation)
-    (_, value), x, violation = best
+    _, x, violation = best
     params = unpack(x)
     return FrontierFit(*params, max_violation=violation, rmse=float(np.sqrt(objective(x))))
 

@@ -100,10 +100,12 @@ def query_test(
     if np.std(loss_ranks) == 0:  # constant losses: no evidence either way
         permutation_p = 1.0 if permutations > 0 else None
     elif permutations > 0:
+        other = loss_ranks - loss_ranks.mean()  # fixed across permutations: only the positions are permuted
+        other_norm = (other**2).sum()
+
         def statistic(ranks, axis=-1):
             centred = ranks - ranks.mean(axis=axis, keepdims=True)
-            other = loss_ranks - loss_ranks.mean()
-            return (centred * other).sum(axis=axis) / np.sqrt((centred**2).sum(axis=axis) * (other**2).sum())
+            return (centred * other).sum(axis=axis) / np.sqrt((centred**2).sum(axis=axis) * other_norm)
 
         result = stats.permutation_test(
             (position_ranks,), statistic, permutation_type="pairings", n_resamples=permutations,

@@ -60,8 +60,7 @@ def dialect_losses(trainer, documents: List[str]) -> np.ndarray:
     batches = Batches(rows, min(len(rows), 64), 0, trainer.tokenizer.eos_token_id)
     trainer.model.eval()
     losses = []
-    for start in range(0, len(rows), 64):
-        x, y = batches._split(rows[start : start + 64])
+    for x, y in batches.sequential_batches(len(rows)):
         logits, _ = trainer.model(x)
         token_loss = torch.nn.functional.cross_entropy(logits.transpose(1, 2), y, reduction="none")
         mask = y != IGNORE_INDEX
