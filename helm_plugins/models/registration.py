@@ -46,6 +46,22 @@ def register_tiny_default_metadata(name: str, display_name: str, description: st
     )
 
 
+def register_tiny_default_deployment(name: str, client_class: str, client_args: dict, report: dict) -> None:
+    """A deployment `name` of the embedded checkpoint with its tokenizer, served by `client_class`."""
+    register_model_deployment(
+        ModelDeployment(
+            name=name,
+            model_name=name,
+            tokenizer_name=TINY_DEFAULT,
+            max_sequence_length=report.get("context_length", 256),
+            client_spec=ClientSpec(
+                class_name=client_class,
+                args={"pretrained_model_name_or_path": str(TINY_DEFAULT_DIR), **client_args, "end_of_text_token": END_OF_TEXT},
+            ),
+        )
+    )
+
+
 def register_tiny_default() -> None:
     report = read_training_report()
     register_tiny_default_metadata(
@@ -67,22 +83,11 @@ def register_tiny_default() -> None:
             prefix_token=END_OF_TEXT,
         )
     )
-    register_model_deployment(
-        ModelDeployment(
-            name=TINY_DEFAULT,
-            model_name=TINY_DEFAULT,
-            tokenizer_name=TINY_DEFAULT,
-            max_sequence_length=report.get("context_length", 256),
-            client_spec=ClientSpec(
-                class_name="helm_plugins.models.clients.LocalCheckpointClient",
-                args={
-                    "pretrained_model_name_or_path": str(TINY_DEFAULT_DIR),
-                    "device": "cpu",
-                    "apply_chat_template": False,
-                    "end_of_text_token": END_OF_TEXT,
-                },
-            ),
-        )
+    register_tiny_default_deployment(
+        TINY_DEFAULT,
+        "helm_plugins.models.clients.LocalCheckpointClient",
+        {"device": "cpu", "apply_chat_template": False},
+        report,
     )
 
 
@@ -95,15 +100,6 @@ def register_tiny_default_speculative() -> None:
         "tiny-default decoded with suffix-tree speculative decoding: the same outputs, fewer passes.",
         report,
     )
-    register_model_deployment(
-        ModelDeployment(
-            name=TINY_DEFAULT_SPECULATIVE,
-            model_name=TINY_DEFAULT_SPECULATIVE,
-            tokenizer_name=TINY_DEFAULT,
-            max_sequence_length=report.get("context_length", 256),
-            client_spec=ClientSpec(
-                class_name="helm_plugins.runners.speculative.clients.SuffixSpeculativeClient",
-                args={"pretrained_model_name_or_path": str(TINY_DEFAULT_DIR), "end_of_text_token": END_OF_TEXT},
-            ),
-        )
+    register_tiny_default_deployment(
+        TINY_DEFAULT_SPECULATIVE, "helm_plugins.runners.speculative.clients.SuffixSpeculativeClient", {}, report
     )
