@@ -3,15 +3,21 @@
 HELM's request cache is keyed on the request alone, so after a local checkpoint is retrained under the same
 model name, cached answers of the old weights would be served. This client keeps one cache per weights file
 (SQLite: `<host>-<sha of weights>.sqlite`), so rebuilding `helm-plugins/tiny-default` never mixes answers.
+
+Sampling is reproducible: each request seeds torch from its own contents (prompt, decoding parameters and the
+request's `random` field), under a lock so that HELM's parallel threads cannot interleave the random stream.
 """
 
 import hashlib
-from dataclasses import replace
+import json
+import threading
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Optional
 
 from helm.clients.huggingface_client import HuggingFaceClient
 from helm.common.cache import CacheConfig, MongoCacheConfig, SqliteCacheConfig
+from helm.common.request import Request, RequestResult
 from helm.tokenizers.tokenizer import Tokenizer
 
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
@@ -38,6 +44,8 @@ def cache_config_for_weights(cache_config: CacheConfig, fingerprint: str) -> Cac
 
 
 class LocalCheckpointClient(HuggingFaceClient):
+    _sampling_lock = threading.Lock()
+
     def __init__(
         self,
         cache_config: CacheConfig,
@@ -56,3 +64,11 @@ class LocalCheckpointClient(HuggingFaceClient):
             apply_chat_template=apply_chat_template,
             **kwargs,
         )
+
+    def make_request(self, request: Request) -> RequestResult:
+        import torch
+
+        key = json.dumps({k: v for k, v in asdict(request).items() if k != "multimodal_prompt"}, sort_keys=True, default=str)
+        with self._sampling_lock:
+            torch.manual_seed(int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "little"))
+            return super().make_request(request)

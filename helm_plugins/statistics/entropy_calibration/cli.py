@@ -2,9 +2,14 @@
 
     helm-plugins entce --demo                                    # tiny-default on held-out synthetic documents
     helm-plugins entce --demo --set model=path/to/hf_checkpoint --set "temperatures=[1.0, 0.7]"
+    helm-plugins entce --from-suite S [--sizes sizes.csv]           # finished hp_entce runs of helm-run
+
+The helm-run path, for any deployment (a generation run at temperature 1 first, then the loss run):
+    helm-run --run-entries 'hp_entce:part=generation,model=M' 'hp_entce:part=loss,model=M' --suite S
 """
 
 import argparse
+import json
 from pathlib import Path
 
 from helm_plugins.cli import add_runner_arguments, add_subcommand, suite_dir
@@ -15,6 +20,8 @@ GROUP = "hp_entropy_calibration"
 def add_parser(subparsers) -> None:
     parser = add_subcommand(subparsers, "entce", "measure entropy calibration (EntCE) of a local model", __doc__, run)
     parser.add_argument("--demo", action="store_true", help="measure the configured local model (default tiny-default)")
+    parser.add_argument("--from-suite", metavar="SUITE", help="EntCE of every model with a pair of hp_entce runs in SUITE")
+    parser.add_argument("--sizes", type=Path, help="CSV model,parameters: fit the EntCE scaling exponent (with --from-suite)")
     add_runner_arguments(parser, "steps=32", "entce_output")
 
 
@@ -22,17 +29,15 @@ def run(args: argparse.Namespace) -> int:
     from helm_plugins.common.configs import load_yaml_config
     from helm_plugins.statistics.entropy_calibration.demo import EntropyCalibrationDemoConfig, run_demo
 
-    if not args.demo:
-        raise ValueError("only --demo is available: it measures the local model given by --set model=...")
+    if args.demo == bool(args.from_suite):
+        raise ValueError("give one of --demo (a local model, exact entropies) or --from-suite (finished hp_entce runs)")
+    if args.from_suite:
+        return from_suite(args)
     config = load_yaml_config(EntropyCalibrationDemoConfig, None, None, args.config, args.overrides)
     output = args.output or Path("entce_output") / Path(config.model).name
     report = run_demo(config, output, progress=not args.no_progress)
     print(f"{report['model']} on {report['documents']} held-out documents:")
-    print("| temperature | EntCE | stderr | mean H_t | mean L_t | trend of H_t - L_t per step |")
-    print("|---|---|---|---|---|---|")
-    for temperature, r in report["by_temperature"].items():
-        print(f"| {temperature} | {r['entce']:+.4f} | {r['entce_stderr']:.4f} | {r['mean_entropy']:.4f} | "
-              f"{r['mean_log_loss']:.4f} | {r['slope_per_step']:+.5f} |")
+    print_table("temperature", report["by_temperature"])
     for alpha, z in report["zipf_singleton_exponent"].items():
         print(f"Zipf alpha {alpha}: singleton-mass exponent {z['fitted']:+.3f} (theory 1/alpha - 1 = {z['theory']:+.3f})")
     if suite_dir(args):
@@ -68,3 +73,33 @@ def write_helm_runs(suite: Path, report: dict, plot_path: Path) -> None:
             ],
         )
         shutil.copy(plot_path, write_run_directory(suite, record) / "entropy_calibration.png")
+
+
+def print_table(row_header: str, results: dict) -> None:
+    print(f"| {row_header} | EntCE | stderr | mean H_t | mean L_t | trend of H_t - L_t per step |")
+    print("|---|---|---|---|---|---|")
+    for row, r in results.items():
+        print(f"| {row} | {r['entce']:+.4f} | {r['entce_stderr']:.4f} | {r['mean_entropy']:.4f} | "
+              f"{r['mean_log_loss']:.4f} | {r['slope_per_step']:+.5f} |")
+
+
+def from_suite(args: argparse.Namespace) -> int:
+    from helm_plugins.common.model_tables import read_model_table
+    from helm_plugins.statistics.entropy_calibration.report import plot, suite_report
+
+    sizes = read_model_table(args.sizes, "parameters") if args.sizes else None
+    report = suite_report(Path(args.output_path) / "runs" / args.from_suite, sizes)
+    output = args.output or Path("entce_output") / args.from_suite
+    output.mkdir(parents=True, exist_ok=True)
+    (output / "results.json").write_text(json.dumps(report, indent=1))
+    plot(report, output / "entropy_calibration.png")
+    print(f"suite {args.from_suite} (temperature 1; generation entropy from sampled-token log-probabilities):")
+    print_table("model", report["models"])
+    for model, by_temperature in report["generation_entropy_by_temperature"].items():
+        print(f"{model}: mean H_t by temperature " + ", ".join(f"{t}: {h:.4f}" for t, h in sorted(by_temperature.items())))
+    if "scaling" in report:
+        scaling = report["scaling"]
+        print(f"EntCE ~ N^{scaling['exponent']:+.3f} over {len(scaling['fitted_models'])} models"
+              + (f" (not fitted, EntCE <= 0: {', '.join(scaling['not_positive'])})" if scaling["not_positive"] else ""))
+    print(f"report: {output}/results.json, {output}/entropy_calibration.png")
+    return 0

@@ -70,6 +70,8 @@ def run_demo(config: EntropyCalibrationDemoConfig, output_dir: Path, progress: b
         raise ValueError(f"fewer than 2 held-out documents have {needed} tokens: lower prompt_tokens or steps")
     tokens = torch.tensor([ids[:needed] for ids in encoded])
     prompts, continuations = tokens[:, : config.prompt_tokens], tokens[:, config.prompt_tokens :]
+    # documents start after an end-of-text token, as in training and in HELM's language-modelling requests
+    prompts = torch.cat([torch.full((len(prompts), 1), tokenizer.eos_token_id), prompts], dim=1)
     results = {}
     for temperature in tqdm(config.temperatures, desc="temperatures", disable=not progress):
         entropies, log_losses = measure_model(model, prompts, continuations, temperature, config.seed)

@@ -11,6 +11,7 @@ Theory: on Zipf data with exponent alpha the mass of types seen once in m sample
 the predicted EntCE scaling exponent.
 """
 
+import warnings
 from dataclasses import asdict, dataclass
 from typing import Sequence
 
@@ -60,12 +61,27 @@ def entropy_calibration_error(entropies: np.ndarray, log_losses: np.ndarray) -> 
     steps = min(entropies.shape[1], log_losses.shape[1])
     if steps == 0 or len(entropies) == 0 or len(log_losses) == 0:
         raise ValueError("no steps to compare")
-    h = np.nanmean(entropies[:, :steps], axis=0)
-    l = np.nanmean(log_losses[:, :steps], axis=0)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows and columns are reported below
+        return entce_from_curves(
+            np.nanmean(entropies[:, :steps], axis=0), np.nanmean(log_losses[:, :steps], axis=0),
+            np.nanmean(entropies[:, :steps], axis=1), np.nanmean(log_losses[:, :steps], axis=1),
+        )
+
+
+def entce_from_curves(entropy_per_step, log_loss_per_step, per_sequence_entropy, per_sequence_log_loss) -> EntCEResult:
+    """EntCE from the per-step means H_t and L_t; the per-sequence means give its standard error (generations
+    and human texts are independent samples)."""
+    h, l = np.asarray(entropy_per_step, dtype=float), np.asarray(log_loss_per_step, dtype=float)
+    steps = min(len(h), len(l))
+    h, l = h[:steps], l[:steps]
+    if steps == 0:
+        raise ValueError("no steps to compare")
     if not (np.all(np.isfinite(h)) and np.all(np.isfinite(l))):
         raise ValueError("non-finite entropies or losses (a step without any sequence?)")
-    per_sequence_h = np.nanmean(entropies[:, :steps], axis=1)
-    per_sequence_l = np.nanmean(log_losses[:, :steps], axis=1)
+    per_sequence_h = np.asarray(per_sequence_entropy, dtype=float)
+    per_sequence_l = np.asarray(per_sequence_log_loss, dtype=float)
+    per_sequence_h, per_sequence_l = per_sequence_h[np.isfinite(per_sequence_h)], per_sequence_l[np.isfinite(per_sequence_l)]
     stderr = float(np.sqrt(np.var(per_sequence_h, ddof=1) / len(per_sequence_h) + np.var(per_sequence_l, ddof=1) / len(per_sequence_l))) \
         if len(per_sequence_h) > 1 and len(per_sequence_l) > 1 else float("nan")
     slope = float(stats.linregress(np.arange(steps), h - l).slope) if steps > 1 else 0.0

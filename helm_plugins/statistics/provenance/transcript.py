@@ -9,7 +9,9 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterable, List, Sequence, Union
+from typing import Dict, List, Sequence, Union
+
+from helm_plugins.common.jsonl import read_jsonl_rows
 
 
 @dataclass(frozen=True)
@@ -17,22 +19,6 @@ class TranscriptExample:
     id: str
     text: str
     position: float
-
-
-def _rows(path: Path) -> Iterable[tuple]:
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} does not exist")
-    with open(path) as file:
-        for line_number, line in enumerate(file, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise ValueError(f"{path}:{line_number}: not JSON ({error.msg})") from None
-            if not isinstance(row, dict):
-                raise ValueError(f"{path}:{line_number}: expected an object, got {type(row).__name__}")
-            yield line_number, row
 
 
 def _number(path: Path, line_number: int, row: dict, field: str) -> float:
@@ -48,7 +34,7 @@ def read_transcript(path: Union[str, Path]) -> List[TranscriptExample]:
     path = Path(path)
     examples: List[TranscriptExample] = []
     seen: Dict[str, int] = {}
-    for line_number, row in _rows(path):
+    for line_number, row in read_jsonl_rows(path):
         for field in ("id", "text"):
             if not isinstance(row.get(field), str) or not row[field]:
                 raise ValueError(f"{path}:{line_number}: missing or empty string field {field!r}")
@@ -71,7 +57,7 @@ def write_transcript(path: Union[str, Path], examples: Sequence[TranscriptExampl
 def read_losses(path: Union[str, Path]) -> Dict[str, float]:
     path = Path(path)
     losses: Dict[str, float] = {}
-    for line_number, row in _rows(path):
+    for line_number, row in read_jsonl_rows(path):
         if not isinstance(row.get("id"), str):
             raise ValueError(f"{path}:{line_number}: missing string field 'id'")
         if row["id"] in losses:

@@ -48,12 +48,13 @@ def run(args: argparse.Namespace) -> int:
         result = run_demo(config, output, progress=not args.no_progress)
         names = ("rare", "frequent")
     elif args.from_suite:
-        from helm_plugins.statistics.relative_scaling.report import family_errors, read_compute
+        from helm_plugins.common.model_tables import read_model_table
+        from helm_plugins.statistics.relative_scaling.report import family_errors
 
         if not args.compute:
             raise ValueError("--from-suite needs --compute (CSV model,flops)")
         flops, errors, items, models = family_errors(
-            Path(args.output_path) / "runs" / args.from_suite, read_compute(args.compute), args.metric, names, args.accuracy
+            Path(args.output_path) / "runs" / args.from_suite, read_model_table(args.compute, "flops"), args.metric, names, args.accuracy
         )
         rows = [{"model": m, "flops": f, **{n: errors[n][i] for n in names}} for i, (m, f) in enumerate(zip(models, flops))]
         result = analyse(flops, errors, items, *names, rows, output, args.bootstrap)

@@ -8,27 +8,11 @@ from the per-instance stats, per-item errors for the bootstrap.
 compute.csv: `model,flops` (HELM model names, as in run_spec.json).
 """
 
-import csv
 import json
 from pathlib import Path
 from typing import Dict, List, Tuple
 
 import numpy as np
-
-
-def read_compute(path: Path) -> Dict[str, float]:
-    if not Path(path).is_file():
-        raise FileNotFoundError(f"{path} does not exist")
-    table = {}
-    with open(path, newline="") as file:
-        for line_number, row in enumerate(csv.DictReader(file), 2):
-            if not row.get("model") or not row.get("flops"):
-                raise ValueError(f"{path}:{line_number}: need columns model,flops")
-            try:
-                table[row["model"]] = float(row["flops"])
-            except ValueError:
-                raise ValueError(f"{path}:{line_number}: flops {row['flops']!r} is not a number") from None
-    return table
 
 
 def _metric_per_instance(run_dir: Path, metric: str) -> Dict[str, float]:

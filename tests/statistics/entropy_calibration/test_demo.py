@@ -20,6 +20,6 @@ def test_entce_demo_on_the_embedded_model(tmp_path, capsys):
 
 def test_entce_needs_demo_and_a_real_model(tmp_path, capsys):
     assert main(["entce"]) == 2
-    assert "only --demo is available" in capsys.readouterr().err
+    assert "give one of --demo" in capsys.readouterr().err
     assert main(["entce", "--demo", "--set", f"model={tmp_path / 'absent'}", "--output", str(tmp_path / "o")]) == 2
     assert "no checkpoint folder" in capsys.readouterr().err
