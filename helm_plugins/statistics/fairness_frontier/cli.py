@@ -2,6 +2,7 @@
 
     helm-plugins fairness-frontier --demo --suite demo        # the paper's stress test with MLPs of four widths
     helm-plugins fairness-frontier --models models.jsonl --train-size 6500
+    helm-plugins fairness-frontier --from-suite S --contested org/model [--delta 0.02]   # finished hp_fairness runs
 
 A models file is JSONL with one trained model per line: {"parameters", "lambda", "dp_gap", "bce"} (test gap
 and BCE); the largest size is held out and predicted from the others.
@@ -21,6 +22,9 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--demo", action="store_true", help="train the stress-test MLPs here (a few minutes)")
     parser.add_argument("--models", type=Path, help="JSONL of trained models (parameters, lambda, dp_gap, bce)")
     parser.add_argument("--train-size", type=int, help="training examples D of the models file")
+    parser.add_argument("--from-suite", metavar="SUITE", help="the frontier across the models of SUITE's hp_fairness runs")
+    parser.add_argument("--contested", metavar="MODEL", help="with --from-suite: check for a less discriminatory alternative")
+    parser.add_argument("--delta", type=float, default=0.0, help="with --contested: the gap reduction that counts (default 0)")
     add_runner_arguments(parser, "epochs=5", "fairness_frontier_output")
 
 
@@ -43,8 +47,10 @@ def run(args: argparse.Namespace) -> int:
     from helm_plugins.common.configs import load_yaml_config
     from helm_plugins.statistics.fairness_frontier.demo import FairnessDemoConfig, analyse, run_demo
 
-    if args.demo == bool(args.models):
-        raise ValueError("give either --demo or --models")
+    if sum(map(bool, (args.demo, args.models, args.from_suite))) != 1:
+        raise ValueError("give one of --demo, --models or --from-suite")
+    if args.from_suite:
+        return from_suite(args)
     output = args.output or Path("fairness_frontier_output") / ("demo" if args.demo else args.models.stem)
     if args.demo:
         config = load_yaml_config(FairnessDemoConfig, None, None, args.config, args.overrides)
@@ -103,3 +109,37 @@ def write_helm_runs(suite: Path, runs, result, label: str) -> None:
             ],
         )
         write_run_directory(suite, record)
+
+
+def from_suite(args: argparse.Namespace) -> int:
+    from helm_plugins.statistics.fairness_frontier.report import model_frontier, plot, suite_points
+
+    settings = suite_points(Path(args.output_path) / "runs" / args.from_suite)
+    results = {setting: model_frontier(points, args.contested if any(p["model"] == args.contested for p in points) else None,
+                                       args.delta) for setting, points in settings.items()}
+    if args.contested and not any("less_discriminatory_alternative" in r for r in results.values()):
+        raise ValueError(f"contested model {args.contested!r} has no hp_fairness run in suite {args.from_suite}")
+    output = args.output or Path("fairness_frontier_output") / args.from_suite
+    output.mkdir(parents=True, exist_ok=True)
+    (output / "results.json").write_text(json.dumps(results, indent=1))
+    plot(results, output / "fairness_frontier.png")
+    for setting, result in results.items():
+        print(f"{setting}:")
+        print("| model | soft DP gap | BCE | exact match | Pareto-optimal |")
+        print("|---|---|---|---|---|")
+        for p in sorted(result["models"], key=lambda p: p["bce"]):
+            match = "" if p["exact_match"] is None else f"{p['exact_match']:.3f}"
+            print(f"| {p['model']} | {p['dp_gap']:+.4f} | {p['bce']:.4f} | {match} | "
+                  f"{'yes' if p['model'] in result['pareto_optimal'] else ''} |")
+        lda = result.get("less_discriminatory_alternative")
+        if lda:
+            c = lda["contested"]
+            if lda["exists"]:
+                print(f"less discriminatory alternative to {c['model']} (gap {c['dp_gap']:+.4f}, BCE {c['bce']:.4f}): the "
+                      f"frontier reaches |gap| {lda['achievable_gap']:.4f} at no more loss (by {lda['improvement']:.4f} >= "
+                      f"delta {lda['delta']}); models that alone do: {', '.join(lda['alternative_models']) or 'none (a mixture)'}")
+            else:
+                print(f"no less discriminatory alternative to {c['model']} by delta {lda['delta']} at its loss "
+                      f"(|gap| {abs(c['dp_gap']):.4f}; the frontier reaches {lda['achievable_gap']:.4f})")
+    print(f"report: {output}/results.json, {output}/fairness_frontier.png")
+    return 0
