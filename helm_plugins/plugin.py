@@ -17,4 +17,5 @@ register_tiny_default_speculative()
 import helm_plugins.statistics.entropy_calibration.run_specs  # noqa: E402,F401
 import helm_plugins.statistics.fairness_frontier.run_specs  # noqa: E402,F401
 import helm_plugins.statistics.provenance.run_specs  # noqa: E402,F401
+import helm_plugins.statistics.relative_scaling.run_specs  # noqa: E402,F401
 import helm_plugins.synthetic.run_specs  # noqa: E402,F401

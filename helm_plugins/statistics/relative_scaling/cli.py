@@ -87,7 +87,20 @@ def run(args: argparse.Namespace) -> int:
     if suite_dir(args):
         write_helm_runs(suite_dir(args), result, baseline=names[1], subgroup=names[0])
     print(f"report: {output}/results.json, {output}/relative_scaling.png")
+    if args.demo:
+        print_helm_route(output, result["models"])
     return 0
+
+
+def print_helm_route(output: Path, models: list) -> None:
+    """The commands that redo the demo's analysis from helm-run runs of its checkpoints."""
+    checkpoints = " ".join(f"{output}/checkpoints/{m['model'].split('/')[-1]}" for m in models)
+    entries = " ".join(f"'hp_text_loss:source={output}/held_out.jsonl,subgroup={s},model={m['model']}'"
+                       for m in models for s in ("rare", "frequent"))
+    print("the same family through helm-run:")
+    print(f"  helm-run --enable-local-huggingface-models {checkpoints} --run-entries {entries} --max-eval-instances 1000 --suite S")
+    print(f"  helm-plugins relative-scaling --from-suite S --compute {output}/compute.csv --metric bits_per_byte "
+          "--subgroup subgroup=rare --baseline subgroup=frequent")
 
 
 def write_helm_runs(suite: Path, result: dict, baseline: str, subgroup: str) -> None:

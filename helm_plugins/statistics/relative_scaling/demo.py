@@ -70,6 +70,7 @@ def dialect_losses(trainer, documents: List[str]) -> np.ndarray:
 
 def run_demo(config: RelativeScalingDemoConfig, output_dir: Path, progress: bool = True) -> dict:
     from helm_plugins.runners.pretrain.config import load_config
+    from helm_plugins.runners.pretrain.recipes import export_checkpoint
     from helm_plugins.runners.pretrain.trainer import Trainer
     from helm_plugins.synthetic.stories import generate_stories
 
@@ -82,6 +83,10 @@ def run_demo(config: RelativeScalingDemoConfig, output_dir: Path, progress: bool
     corpus = output_dir / "corpus.jsonl"
     corpus.write_text("".join(json.dumps({"text": to_dialect(s) if i in rare else s}) + "\n" for i, s in enumerate(train)))
     held_out = {"frequent": held[: config.held_out], "rare": [to_dialect(s) for s in held[config.held_out :]]}
+    # the same held-out texts and the checkpoints, for the family's runs through helm-run (hp_text_loss)
+    (output_dir / "held_out.jsonl").write_text("".join(
+        json.dumps({"id": f"{name}{i}", "text": text, "subgroup": name}) + "\n"
+        for name, texts in held_out.items() for i, text in enumerate(texts)))
     rows = []
     for steps in tqdm(config.steps, desc="budgets", disable=not progress):
         overrides = [
@@ -94,14 +99,16 @@ def run_demo(config: RelativeScalingDemoConfig, output_dir: Path, progress: bool
         ]
         trainer = Trainer(load_config("demo", overrides=overrides), output_dir / f"budget{steps}", fresh=True)
         result = trainer.train(progress=False)
+        export_checkpoint(result, output_dir / "checkpoints" / f"budget{steps}")
         row = {"steps": steps, "parameters": result.num_parameters, "tokens": result.tokens,
-               "flops": 6.0 * result.num_parameters * result.tokens}
+               "flops": 6.0 * result.num_parameters * result.tokens, "model": f"huggingface/budget{steps}"}
         for name, documents in held_out.items():
             losses = dialect_losses(trainer, documents)
             row[name] = float(losses.mean())
             row[f"{name}_items"] = losses.tolist()
         rows.append(row)
     (output_dir / "models.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (output_dir / "compute.csv").write_text("model,flops\n" + "".join(f"{r['model']},{r['flops']}\n" for r in rows))
     names = ("rare", "frequent")
     return analyse(
         np.array([r["flops"] for r in rows]),

@@ -5,22 +5,35 @@ from the per-instance stats, per-item errors for the bootstrap.
     helm-plugins relative-scaling --from-suite S --compute compute.csv --metric exact_match --accuracy \\
         --subgroup 'subject=econometrics' --baseline 'subject=us_foreign_policy'
 
-compute.csv: `model,flops` (HELM model names, as in run_spec.json).
+compute.csv: `model,flops` (HELM model names, as in run_spec.json). `--metric` is any per-instance stat, or
+`bits_per_byte` / `log_loss` (per token) computed per document from a language-modelling run's stats.
 """
 
 import json
+import math
 from pathlib import Path
 from typing import Dict, List, Tuple
 
 import numpy as np
 
 
+# per-document errors derived from HELM's language-modelling stats (HELM derives them only for the whole run)
+DERIVED = {
+    "bits_per_byte": lambda v: -v["logprob"] / v["num_bytes"] / math.log(2),
+    "log_loss": lambda v: -v["logprob"] / v["num_perplexity_tokens"],
+}
+
+
 def _metric_per_instance(run_dir: Path, metric: str) -> Dict[str, float]:
     values: Dict[str, List[float]] = {}
     for row in json.loads((run_dir / "per_instance_stats.json").read_text()):
-        for stat in row["stats"]:
-            if stat["name"]["name"] == metric and not stat["name"].get("perturbation"):
-                values.setdefault(row["instance_id"], []).append(stat["mean"])
+        present = [s for s in row["stats"] if not s["name"].get("perturbation") and s.get("count", 0) > 0]
+        stats = {s["name"]["name"]: s["sum"] for s in present}
+        means = {s["name"]["name"]: s["mean"] for s in present}
+        if metric in means:
+            values.setdefault(row["instance_id"], []).append(means[metric])
+        elif metric in DERIVED and {"logprob", "num_bytes", "num_perplexity_tokens"} <= set(stats):
+            values.setdefault(row["instance_id"], []).append(DERIVED[metric](stats))
     return {instance: float(np.mean(v)) for instance, v in values.items()}
 
 

@@ -1,7 +1,10 @@
 import json
 
+import pytest
+
 from helm_plugins.cli import main
 from helm_plugins.statistics.relative_scaling.demo import DIALECT, to_dialect
+from tests.conftest import BIN, run_command
 
 SMALL = ["documents=300", "held_out=20", "steps=[4,8,16]", "n_embd=16", "n_layer=1", "batch_size=8", "bootstrap=100",
          "threads=2"]
@@ -28,6 +31,23 @@ def test_demo_and_models_file_through_the_cli(tmp_path, capsys):
     assert again["relative"]["delta_beta"] == result["relative"]["delta_beta"]
     runs = sorted(p.name for p in (tmp_path / "bo" / "runs" / "s").iterdir())
     assert len(runs) == 3 and all(r.startswith("hp_relative_scaling:subgroup=rare,baseline=frequent,model=") for r in runs)
+
+    # the same family through helm-run: its checkpoints score the held-out texts, the law is fitted from the runs
+    demo = tmp_path / "demo"
+    assert "the same family through helm-run:" in printed
+    models = [m["model"] for m in result["models"]]
+    run_command([BIN / "helm-run", "--enable-local-huggingface-models", *[demo / "checkpoints" / m.split("/")[1] for m in models],
+                 "--run-entries", *[f"hp_text_loss:source={demo / 'held_out.jsonl'},subgroup={s},model={m}"
+                                    for m in models for s in ("rare", "frequent")],
+                 "--max-eval-instances", "1000", "--suite", "h", "-o", tmp_path / "bo"], cwd=tmp_path)
+    assert main(["relative-scaling", "--from-suite", "h", "-o", str(tmp_path / "bo"), "--compute", str(demo / "compute.csv"),
+                 "--metric", "log_loss", "--subgroup", "subgroup=rare", "--baseline", "subgroup=frequent",
+                 "--bootstrap", "100", "--output", str(tmp_path / "helm")]) == 0
+    helm = json.loads((tmp_path / "helm" / "results.json").read_text())
+    for ours, theirs in zip(result["models"], helm["models"]):  # HELM conditions on an end-of-text token first
+        assert theirs["subgroup=rare"] == pytest.approx(ours["rare"], abs=0.02)
+        assert theirs["subgroup=frequent"] == pytest.approx(ours["frequent"], abs=0.02)
+    assert helm["relative"]["delta_beta"] == pytest.approx(result["relative"]["delta_beta"], abs=0.002)
 
 
 def test_models_file_errors_name_the_line(tmp_path, capsys):

@@ -54,3 +54,18 @@ def test_too_few_models_and_bad_values_are_rejected():
         fit_power_law([1e18, 1e19, 1e20], [1.0, float("nan"), 0.8], name="rare")
     with pytest.raises(ValueError, match="no errors for subgroup 'other'"):
         relative_law(FLOPS, {"base": np.ones(7)}, "other", "base")
+
+
+def test_subgroup_texts_and_their_errors(tmp_path):
+    from helm_plugins.statistics.relative_scaling.scenarios import SubgroupTextScenario
+
+    rare = SubgroupTextScenario("synthetic-dialects", "rare").get_instances("")
+    frequent = SubgroupTextScenario("synthetic-dialects", "frequent").get_instances("")
+    assert len(rare) == len(frequent) == 200 and " da " in rare[0].input.text and " da " not in frequent[0].input.text
+    path = tmp_path / "texts.jsonl"
+    path.write_text('{"id": "a", "text": "x", "subgroup": "g"}\n{"id": "b", "text": "y"}\n')
+    with pytest.raises(ValueError, match=r"texts.jsonl:2: missing or empty string field 'subgroup'"):
+        SubgroupTextScenario(str(path), "g").get_instances("")
+    path.write_text('{"id": "a", "text": "x", "subgroup": "g"}\n')
+    with pytest.raises(ValueError, match=r"no text of subgroup 'h' \(subgroups: \['g'\]\)"):
+        SubgroupTextScenario(str(path), "h").get_instances("")
