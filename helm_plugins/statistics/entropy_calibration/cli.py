@@ -3,6 +3,8 @@
     helm-plugins entce --demo                                    # tiny-default on held-out synthetic documents
     helm-plugins entce --demo --set model=path/to/hf_checkpoint --set "temperatures=[1.0, 0.7]"
     helm-plugins entce --from-suite S [--sizes sizes.csv]           # finished hp_entce runs of helm-run
+    helm-plugins entce --family                 # train four widths here, EntCE of each, the scaling exponent
+    helm-plugins entce --future-entropy         # future-entropy scaling of tiny-default against temperature
 
 The helm-run path, for any deployment (a generation run at temperature 1 first, then the loss run):
     helm-run --run-entries 'hp_entce:part=generation,model=M' 'hp_entce:part=loss,model=M' --suite S
@@ -22,6 +24,9 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--demo", action="store_true", help="measure the configured local model (default tiny-default)")
     parser.add_argument("--from-suite", metavar="SUITE", help="EntCE of every model with a pair of hp_entce runs in SUITE")
     parser.add_argument("--sizes", type=Path, help="CSV model,parameters: fit the EntCE scaling exponent (with --from-suite)")
+    parser.add_argument("--family", action="store_true", help="train GPTs of several widths and fit the EntCE scaling exponent")
+    parser.add_argument("--future-entropy", action="store_true",
+                        help="calibrate a local model by future-entropy scaling and compare with temperature scaling")
     add_runner_arguments(parser, "steps=32", "entce_output")
 
 
@@ -29,10 +34,15 @@ def run(args: argparse.Namespace) -> int:
     from helm_plugins.common.configs import load_yaml_config
     from helm_plugins.statistics.entropy_calibration.demo import EntropyCalibrationDemoConfig, run_demo
 
-    if args.demo == bool(args.from_suite):
-        raise ValueError("give one of --demo (a local model, exact entropies) or --from-suite (finished hp_entce runs)")
+    if sum(map(bool, (args.demo, args.from_suite, args.family, args.future_entropy))) != 1:
+        raise ValueError("give one of --demo (a local model, exact entropies), --from-suite (finished hp_entce runs), "
+                         "--family or --future-entropy")
     if args.from_suite:
         return from_suite(args)
+    if args.family:
+        return family(args)
+    if args.future_entropy:
+        return future_entropy(args)
     config = load_yaml_config(EntropyCalibrationDemoConfig, None, None, args.config, args.overrides)
     output = args.output or Path("entce_output") / Path(config.model).name
     report = run_demo(config, output, progress=not args.no_progress)
@@ -102,4 +112,41 @@ def from_suite(args: argparse.Namespace) -> int:
         print(f"EntCE ~ N^{scaling['exponent']:+.3f} over {len(scaling['fitted_models'])} models"
               + (f" (not fitted, EntCE <= 0: {', '.join(scaling['not_positive'])})" if scaling["not_positive"] else ""))
     print(f"report: {output}/results.json, {output}/entropy_calibration.png")
+    return 0
+
+
+def family(args: argparse.Namespace) -> int:
+    from helm_plugins.common.configs import load_yaml_config
+    from helm_plugins.statistics.entropy_calibration.family import EntropyScalingConfig, run_family
+
+    config = load_yaml_config(EntropyScalingConfig, None, None, args.config, args.overrides)
+    output = args.output or Path("entce_output") / "family"
+    report = run_family(config, output, progress=not args.no_progress)
+    print("| width | parameters | held-out loss | EntCE | stderr | mean H_t | mean L_t |")
+    print("|---|---|---|---|---|---|---|")
+    for m in report["models"]:
+        print(f"| {m['width']} | {m['parameters']:,} | {m['final_val_loss']:.3f} | {m['entce']:+.4f} | {m['entce_stderr']:.4f} | "
+              f"{m['mean_entropy']:.4f} | {m['mean_log_loss']:.4f} |")
+    if report["exponent"] is None:
+        print(f"no scaling exponent: fewer than 3 models with EntCE > 0 (fitted: {report['fitted']})")
+    else:
+        print(f"EntCE ~ N^{report['exponent']:+.3f} over widths {report['fitted']}")
+    print(f"report: {output}/family.json, {output}/entce_scaling.png")
+    return 0
+
+
+def future_entropy(args: argparse.Namespace) -> int:
+    from helm_plugins.common.configs import load_yaml_config
+    from helm_plugins.statistics.entropy_calibration.future_entropy import FutureEntropyConfig, run_future_entropy
+
+    config = load_yaml_config(FutureEntropyConfig, None, None, args.config, args.overrides)
+    output = args.output or Path("entce_output") / f"future-entropy-{Path(config.model).name}"
+    report = run_future_entropy(config, output, progress=not args.no_progress)
+    r = report["regressor"]
+    print(f"future-entropy regressor: {r['samples']:,} sampled tokens, held-out R^2 {r['held_out_r2']:.3f}; "
+          f"lambda {report['lambda']:.3f} and temperature {report['temperature']:.3f} set to EntCE = 0 on "
+          f"{report['documents']['calibration']} calibration documents")
+    print(f"on {report['documents']['evaluation']} other held-out documents:")
+    print_table("sampler", report["results"])
+    print(f"report: {output}/future_entropy.json, {output}/future_entropy.png")
     return 0

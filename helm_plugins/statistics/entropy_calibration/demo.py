@@ -48,36 +48,47 @@ def measure_model(model, prompts: torch.Tensor, continuations: torch.Tensor, tem
     return entropies.numpy(), log_losses.numpy()
 
 
-def run_demo(config: EntropyCalibrationDemoConfig, output_dir: Path, progress: bool = True) -> dict:
+def load_checkpoint(name: str):
+    """(model, tokenizer) of 'tiny-default' or a Hugging Face checkpoint folder."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from helm_plugins.models.registration import TINY_DEFAULT_DIR
+
+    path = TINY_DEFAULT_DIR if name == "tiny-default" else Path(name)
+    if not Path(path).is_dir():
+        raise FileNotFoundError(f"model {name!r}: no checkpoint folder {path}")
+    model = AutoModelForCausalLM.from_pretrained(path, local_files_only=True).eval()
+    return model, AutoTokenizer.from_pretrained(path, local_files_only=True)
+
+
+def held_out_tokens(tokenizer, config: EntropyCalibrationDemoConfig, stream: str = "validation"):
+    """(prompts, continuations): documents x (1 + prompt_tokens) and documents x steps token ids of held-out
+    documents; prompts start with the end-of-text token, as in training and in HELM's language-modelling requests."""
     from helm_plugins.synthetic.corpus import generate_documents
 
-    output_dir = Path(output_dir)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    if config.threads:
-        torch.set_num_threads(config.threads)
-    path = TINY_DEFAULT_DIR if config.model == "tiny-default" else Path(config.model)
-    if not Path(path).is_dir():
-        raise FileNotFoundError(f"model {config.model!r}: no checkpoint folder {path}")
-    model = AutoModelForCausalLM.from_pretrained(path, local_files_only=True).eval()
-    tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
     needed = config.prompt_tokens + config.steps
-    documents = generate_documents(config.mixture, config.documents * 4, config.seed, stream="validation")
+    documents = generate_documents(config.mixture, config.documents * 4, config.seed, stream=stream)
     encoded = [ids for ids in (tokenizer.encode(d) for d in documents) if len(ids) >= needed][: config.documents]
     if len(encoded) < 2:
         raise ValueError(f"fewer than 2 held-out documents have {needed} tokens: lower prompt_tokens or steps")
     tokens = torch.tensor([ids[:needed] for ids in encoded])
     prompts, continuations = tokens[:, : config.prompt_tokens], tokens[:, config.prompt_tokens :]
-    # documents start after an end-of-text token, as in training and in HELM's language-modelling requests
-    prompts = torch.cat([torch.full((len(prompts), 1), tokenizer.eos_token_id), prompts], dim=1)
+    return torch.cat([torch.full((len(prompts), 1), tokenizer.eos_token_id), prompts], dim=1), continuations
+
+
+def run_demo(config: EntropyCalibrationDemoConfig, output_dir: Path, progress: bool = True) -> dict:
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    model, tokenizer = load_checkpoint(config.model)
+    prompts, continuations = held_out_tokens(tokenizer, config)
     results = {}
     for temperature in tqdm(config.temperatures, desc="temperatures", disable=not progress):
         entropies, log_losses = measure_model(model, prompts, continuations, temperature, config.seed)
         results[str(temperature)] = entropy_calibration_error(entropies, log_losses).as_dict()
     zipf = {str(a): {"fitted": singleton_mass_exponent(a, seed=config.seed), "theory": 1 / a - 1} for a in config.zipf_alphas}
-    report = {"model": config.model, "documents": len(encoded), "by_temperature": results, "zipf_singleton_exponent": zipf}
+    report = {"model": config.model, "documents": len(prompts), "by_temperature": results, "zipf_singleton_exponent": zipf}
     (output_dir / "results.json").write_text(json.dumps(report, indent=1))
     plot(results, output_dir / "entropy_calibration.png", config.model)
     return report
