@@ -7,12 +7,12 @@ import json
 from pathlib import Path
 from typing import List, Optional
 
-import numpy as np
 import torch
 from pydantic import BaseModel, ConfigDict, Field
 from tqdm.auto import tqdm
 
 from helm_plugins.statistics.entropy_calibration.measures import entropy_calibration_error, singleton_mass_exponent
+from helm_plugins.statistics.entropy_calibration.plots import save_curves
 
 
 class EntropyCalibrationDemoConfig(BaseModel):
@@ -90,23 +90,6 @@ def run_demo(config: EntropyCalibrationDemoConfig, output_dir: Path, progress: b
     zipf = {str(a): {"fitted": singleton_mass_exponent(a, seed=config.seed), "theory": 1 / a - 1} for a in config.zipf_alphas}
     report = {"model": config.model, "documents": len(prompts), "by_temperature": results, "zipf_singleton_exponent": zipf}
     (output_dir / "results.json").write_text(json.dumps(report, indent=1))
-    plot(results, output_dir / "entropy_calibration.png", config.model)
+    save_curves({f"tau {t}": r for t, r in results.items()}, output_dir / "entropy_calibration.png",
+                f"Entropy calibration of {config.model}")
     return report
-
-
-def plot(results: dict, path: Path, model: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axis = plt.subplots(figsize=(7, 4.5))
-    for temperature, result in results.items():
-        steps = np.arange(1, result["steps"] + 1)
-        line = axis.plot(steps, result["entropy_per_step"], label=f"H_t, tau {temperature} (EntCE {result['entce']:+.3f})")
-        axis.plot(steps, result["log_loss_per_step"], "--", color=line[0].get_color(), label=f"L_t, tau {temperature}")
-    axis.set(xlabel="generation step t", ylabel="nats", title=f"Entropy calibration of {model}")
-    axis.legend(fontsize=7)
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)

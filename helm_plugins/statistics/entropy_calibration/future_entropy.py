@@ -14,7 +14,7 @@ loss). K (the horizon) bounds the future sum: the reference form sums to the end
 import json
 from copy import deepcopy
 from pathlib import Path
-from typing import List, Optional, Tuple
+from typing import Optional, Tuple
 
 import numpy as np
 import torch
@@ -24,6 +24,7 @@ from tqdm.auto import tqdm
 
 from helm_plugins.statistics.entropy_calibration.demo import EntropyCalibrationDemoConfig, held_out_tokens, load_checkpoint
 from helm_plugins.statistics.entropy_calibration.measures import EntCEResult, entropy_calibration_error
+from helm_plugins.statistics.entropy_calibration.plots import save_curves
 
 
 class FutureEntropyConfig(BaseModel):
@@ -185,23 +186,5 @@ def run_future_entropy(config: FutureEntropyConfig, output_dir: Path, progress: 
                             "evaluation": len(evaluation[0])},
               "results": {name: r.as_dict() for name, r in results.items()}}
     (output_dir / "future_entropy.json").write_text(json.dumps(report, indent=1))
-    plot(report["results"], output_dir / "future_entropy.png", config.model)
+    save_curves(report["results"], output_dir / "future_entropy.png", f"Calibrating {config.model}")
     return report
-
-
-def plot(results: dict, path: Path, model: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axis = plt.subplots(figsize=(7, 4.5))
-    for name, r in results.items():
-        steps = np.arange(1, r["steps"] + 1)
-        line = axis.plot(steps, r["entropy_per_step"], label=f"{name}: H_t (EntCE {r['entce']:+.3f}, L {r['mean_log_loss']:.3f})")
-        axis.plot(steps, r["log_loss_per_step"], "--", color=line[0].get_color())
-    axis.set(xlabel="generation step t", ylabel="nats", title=f"Calibrating {model}: H_t (solid) and L_t (dashed)")
-    axis.legend(fontsize=7)
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)

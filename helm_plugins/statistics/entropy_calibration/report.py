@@ -12,6 +12,7 @@ from typing import Dict, Optional
 import numpy as np
 
 from helm_plugins.statistics.entropy_calibration.measures import entce_from_curves, scaling_exponent
+from helm_plugins.statistics.entropy_calibration.plots import draw_curves
 from helm_plugins.statistics.entropy_calibration.metrics import RUN_SPEC_NAME, find_partner_run, read_curve
 
 
@@ -77,13 +78,7 @@ def plot(report: dict, path: Path) -> None:
 
     scaling = report.get("scaling")
     figure, axes = plt.subplots(1, 2 if scaling else 1, figsize=(12 if scaling else 7, 4.5), squeeze=False)
-    curves = axes[0, 0]
-    for model, r in report["models"].items():
-        steps = np.arange(1, r["steps"] + 1)
-        line = curves.plot(steps, r["entropy_per_step"], label=f"{model}: H_t (EntCE {r['entce']:+.3f})")
-        curves.plot(steps, r["log_loss_per_step"], "--", color=line[0].get_color(), label=f"{model}: L_t")
-    curves.set(xlabel="generation step t", ylabel="nats", title="Generation entropy H_t and log loss L_t (temperature 1)")
-    curves.legend(fontsize=7)
+    draw_curves(axes[0, 0], report["models"], "Temperature 1")
     if scaling:
         fit = axes[0, 1]
         sizes, entce = np.array(scaling["sizes"]), np.array(scaling["entce"])
