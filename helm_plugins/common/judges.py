@@ -260,3 +260,29 @@ class JudgeAnnotator(Annotator):
         if deployment not in self._judges:
             self._judges[deployment] = Judge(self.auto_client, deployment, self.temperature, self.max_tokens)
         return self._judges[deployment]
+
+
+USAGE_STATS = {
+    "judge_requests": "requests",
+    "judge_failed_requests": "failed_requests",
+    "judge_prompt_tokens": "prompt_tokens",
+    "judge_completion_tokens": "completion_tokens",
+    "judge_cost_usd": "cost_usd",
+    "judge_cost_unknown_requests": "cost_unknown_requests",
+    "judge_truncated_prompts": "truncated_prompts",
+}
+
+
+def stat(name: str, value: float):
+    from helm.benchmark.metrics.metric_name import MetricName
+    from helm.benchmark.metrics.statistic import Stat
+
+    return Stat(MetricName(name)).add(value)
+
+
+def judge_usage_stats(annotation: Dict[str, Any]) -> list:
+    """Per-instance HELM stats of a judge annotation's usage and verdict counts (judge_* metrics)."""
+    usage, verdicts = annotation["usage"], annotation["verdicts"]
+    return [stat(name, usage[key]) for name, key in USAGE_STATS.items()] + [
+        stat("judge_malformed_verdicts", verdicts.get(MISSING, 0) + verdicts.get(GARBLED, 0)),
+    ]

@@ -15,27 +15,7 @@ from helm.benchmark.metrics.metric_name import MetricName
 from helm.benchmark.metrics.metric_service import MetricService
 from helm.benchmark.metrics.statistic import Stat
 
-USAGE_STATS = {
-    "judge_requests": "requests",
-    "judge_failed_requests": "failed_requests",
-    "judge_prompt_tokens": "prompt_tokens",
-    "judge_completion_tokens": "completion_tokens",
-    "judge_cost_usd": "cost_usd",
-    "judge_truncated_prompts": "truncated_prompts",
-}
-
-
-def stat(name: str, value: float) -> Stat:
-    return Stat(MetricName(name)).add(value)
-
-
-def judge_usage_stats(annotation: Dict) -> List[Stat]:
-    usage = annotation["usage"]
-    verdicts = annotation["verdicts"]
-    return [stat(name, usage[key]) for name, key in USAGE_STATS.items()] + [
-        stat("judge_malformed_verdicts", verdicts.get("missing", 0) + verdicts.get("garbled", 0)),
-        stat("judge_cost_unknown_requests", usage["cost_unknown_requests"]),
-    ]
+from helm_plugins.common.judges import judge_usage_stats, stat
 
 
 class UQValidatorMetric(Metric):
