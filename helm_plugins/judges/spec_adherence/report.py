@@ -54,10 +54,13 @@ def read_cells(suite_dir: Path) -> List[Cell]:
     return cells
 
 
-def three_way_consistency(cells: List[Cell]) -> Dict[str, Cell]:
-    """Provider -> the cell where candidate, judge and specification all belong to it."""
-    return {c.provider: c for c in cells
-            if organization(c.candidate) == c.provider and organization(c.judge) == c.provider}
+def three_way_consistency(cells: List[Cell]) -> Dict[Tuple[str, str], List[Cell]]:
+    """(provider, judge mode) -> the cells where candidate, judge and specification all belong to the provider."""
+    diagonal: Dict[Tuple[str, str], List[Cell]] = defaultdict(list)
+    for c in cells:
+        if organization(c.candidate) == c.provider and organization(c.judge) == c.provider:
+            diagonal[(c.provider, c.mode)].append(c)
+    return dict(diagonal)
 
 
 def judge_bias(cells: List[Cell]) -> Dict[Tuple[str, str, str], float]:
@@ -116,16 +119,19 @@ def build_report(suite_dir: Path, output: Path) -> str:
     output.mkdir(parents=True, exist_ok=True)
     lines = ["| candidate | judge | spec (provider) | mode | adherence | valid verdicts | three-way |", "|---|---|---|---|---|---|---|"]
     for c in sorted(cells, key=lambda c: (c.spec, c.candidate, c.judge)):
-        three_way = "yes" if diagonal.get(c.provider) == c else ""
+        three_way = "yes" if c in diagonal.get((c.provider, c.mode), []) else ""
         lines.append(f"| {c.candidate} | {c.judge} | {c.spec} ({c.provider}) | {c.mode} | {fmt(c.adherence)} | "
                      f"{c.valid_verdicts:.2f} | {three_way} |")
     lines += ["", "Three-way consistency (provider's model, judged by provider's judge, on provider's spec):"]
-    lines += [f"- {p}: {fmt(c.adherence)} ({c.candidate} judged by {c.judge})" for p, c in sorted(diagonal.items())] or ["- none"]
+    lines += [f"- {p} ({mode}): {fmt(c.adherence)} ({c.candidate} judged by {c.judge}, spec {c.spec})"
+              for (p, mode), group in sorted(diagonal.items()) for c in group] or ["- none"]
     table = "\n".join(lines)
     (output / "spec_matrix.md").write_text(table + "\n")
     (output / "spec_matrix.json").write_text(json.dumps({
         "cells": [asdict(c) for c in cells],
-        "three_way_consistency": {p: c.adherence for p, c in diagonal.items()},
+        "three_way_consistency": [{"provider": p, "mode": mode, "candidate": c.candidate, "judge": c.judge,
+                                   "spec": c.spec, "adherence": c.adherence}
+                                  for (p, mode), group in sorted(diagonal.items()) for c in group],
         "judge_bias": [{"spec": s, "judge": j, "candidate": c, "bias": b} for (s, j, c), b in sorted(bias.items())],
     }, indent=1))
     plot_bias(bias, output / "judge_bias.png")
