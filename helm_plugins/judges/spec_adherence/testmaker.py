@@ -24,6 +24,7 @@ from helm_plugins.judges.spec_adherence.statements import Statement
 
 
 class TestMakerConfig(BaseModel):
+    __test__ = False  # not a pytest class
     model_config = ConfigDict(extra="forbid")
     rounds: int = Field(3, gt=0)  # K
     prompts_per_round: int = Field(10, gt=0)  # L
@@ -35,6 +36,7 @@ class TestMakerConfig(BaseModel):
 
 @dataclass
 class TestPrompt:
+    __test__ = False
     statement_id: str
     prompt: str
     round: int
@@ -57,6 +59,7 @@ Rate = Callable[[Statement, str, str], Optional[float]]  # (statement, prompt, s
 
 
 class TestMaker:
+    __test__ = False
     def __init__(self, config: TestMakerConfig, propose: Propose, quality: Rate, compliance: Rate):
         self.config, self.propose, self.quality, self.compliance = config, propose, quality, compliance
         self.log: List[dict] = []  # per round: proposed, below threshold, unscorable, kept
