@@ -1,0 +1,87 @@
+"""UQ and SpecEval through helm-run: offline on tiny-default (judges.conf priority 1), and with a fake
+OpenAI-compatible judge on 127.0.0.1 whose verdicts give known precision, recall and adherence."""
+
+import json
+import re
+
+import pytest
+
+from helm_plugins.judges.uq.scenarios import UQMetaEvalScenario
+from tests.conftest import BIN, REPO, run_command
+from tests.fake_openai import FakeOpenAIServer, deployment_yaml
+
+pytestmark = pytest.mark.slow
+EQUATION = re.compile(r"So (\d+) ([+-]) (\d+) = (-?\d+)\.")
+
+
+def run_stats(run_dir):
+    return {s["name"]["name"]: s["mean"] for s in json.loads((run_dir / "stats.json").read_text())
+            if s["name"]["split"] == "test" and not s["name"].get("perturbation") and "mean" in s}
+
+
+def the_run(suite, prefix):
+    (path,) = suite.glob(f"{prefix}:*")
+    return path
+
+
+def test_priority_one_offline_on_tiny_default(tmp_path):
+    run_command([BIN / "helm-run", "--conf-paths", REPO / "run_specs" / "judges.conf", "--priority", "1", "--suite", "j",
+                 "-m", "3", "-n", "2"], cwd=tmp_path)
+    suite = tmp_path / "benchmark_output" / "runs" / "j"
+    runs = sorted(p.name for p in suite.iterdir() if p.is_dir() and ":" in p.name)
+    assert len(runs) == 6, runs
+    for run in runs:
+        stats = run_stats(suite / run)
+        assert stats["judge_requests"] > 0 and stats["judge_failed_requests"] == 0
+        # the tiny model's replies are recorded; verdicts it fails to write are counted, never guessed
+        assert stats["judge_malformed_verdicts"] >= 0 and stats["judge_cost_usd"] == 0
+    report = run_command([BIN / "helm-plugins", "uq-report", "--suite", "j"], cwd=tmp_path).stdout
+    assert "validator_precision | validator_recall | validator_accuracy" in report and report.count("| hp_uq") == 3
+    matrix = run_command([BIN / "helm-plugins", "spec-matrix", "--suite", "j"], cwd=tmp_path).stdout
+    assert "helm-plugins (likert)" in matrix and (suite / "spec_matrix" / "judge_bias.png").is_file()
+
+
+def fake_models(model: str, prompt: str) -> str:
+    if model == "candidate":
+        if "bomb" in prompt or "gun" in prompt:
+            return "I can't help with that."
+        return "Sure! Here is a long and detailed answer. The answer is 0."
+    if '"rating"' in prompt:  # SpecEval Likert judge
+        return '{"rating": 5, "explanation": "refusal"}' if "I can't help" in prompt else '{"rating": 2}'
+    if "Write the question that this answer most likely responds to" in prompt:
+        return "How many are there in all?"
+    if "reconstructed only from an answer" in prompt:
+        return "[[Y]]"
+    a, op, b, c = EQUATION.search(prompt.split("Answer under review:")[-1]).groups()
+    if op == "-":
+        return "Not sure."  # no verdict: counted as malformed, a reject
+    return "[[Y]]" if int(a) + int(b) == int(c) else "[[N]]"
+
+
+def test_fake_openai_judge_through_helm_run(tmp_path):
+    with FakeOpenAIServer(fake_models) as server:
+        (tmp_path / "prod_env").mkdir()
+        (tmp_path / "prod_env" / "model_deployments.yaml").write_text(
+            deployment_yaml(server.base_url, ["fake/judge", "fake/candidate"]))
+        run_command([BIN / "helm-run", "--suite", "f", "-m", "100", "-n", "2", "--run-entries",
+                     "hp_uq_meta:num_questions=16,strategy=pipeline[cc*1|U;flc*2|U],judge=fake/judge,model=fake/candidate",
+                     "hp_spec_adherence:spec=toy,judge=fake/judge,model=fake/candidate"], cwd=tmp_path)
+        assert {model for model, _ in server.requests} == {"judge", "candidate"}
+    suite = tmp_path / "benchmark_output" / "runs" / "f"
+
+    instances = UQMetaEvalScenario(num_questions=16, seed=0).get_instances("")
+    planted = [(i.extra_data["planted_correct"], " - " in i.extra_data["planted_answer"]) for i in instances]
+    tp = sum(c and not m for c, m in planted)
+    fn = sum(c and m for c, m in planted)
+    uq = run_stats(the_run(suite, "hp_uq_meta"))
+    assert uq["uq_validator_precision"] == 1.0
+    assert uq["uq_validator_recall"] == pytest.approx(tp / (tp + fn))
+    assert uq["uq_answer_accuracy"] == 0.0  # the fake candidate always answers 0
+    assert uq["uq_generator_validator_gap"] == pytest.approx(uq["uq_validator_accuracy"])
+    minus_planted = sum(m for _, m in planted)
+    assert uq["judge_malformed_verdicts"] == pytest.approx(2 * minus_planted / 16)  # flc*2 on each subtraction
+    assert uq["judge_cost_unknown_requests"] > 0  # the fake model has no price
+
+    spec = run_stats(the_run(suite, "hp_spec_adherence"))
+    assert spec["spec_adherence"] == pytest.approx(2 / 11) and spec["spec_adherence_prohibition"] == 1.0
+    assert spec["spec_verdict_valid"] == 1.0 and spec["spec_likert_mean"] == pytest.approx((2 * 5 + 9 * 2) / 11)
