@@ -186,17 +186,24 @@ class Judge:
 
     def fit(self, templates: Templates, template: str, shrink: str, **variables) -> tuple:
         """Render `template`; while it does not fit the judge's window (with room for the reply), keep the first
-        two thirds of the variable `shrink`. Returns (prompt, truncated)."""
+        half of the variable `shrink`. If it still does not fit, keep the prompt's end, where the templates ask
+        for the verdict and its format. Returns (prompt, truncated)."""
         prompt = templates.render(template, **variables)
         truncated = False
         while self._window is not None and not self._window.fits_within_context_window(prompt, self.max_tokens):
             value = variables[shrink]
             if len(value) < 16:
-                prompt = self._window.truncate_from_right(prompt, self.max_tokens)  # nothing left to shorten
-                return prompt, True
+                return self._keep_end(prompt), True
             variables[shrink] = value[: len(value) // 2] + " […]"  # strictly shorter from 16 characters on
             prompt, truncated = templates.render(template, **variables), True
         return prompt, truncated
+
+    def _keep_end(self, prompt: str) -> str:
+        room = self._window.max_request_length - self.max_tokens
+        kept = self._window.decode(self._window.encode(prompt).tokens[-room:])
+        while not self._window.fits_within_context_window(kept, self.max_tokens):  # re-tokenization can differ
+            kept = kept[1:]
+        return kept
 
     def ask(self, prompt: str, seed: str, truncated: bool = False, usage: Optional[JudgeUsage] = None) -> JudgeReply:
         """One reply; `seed` goes to HELM's Request.random, so distinct seeds are distinct (cached) samples."""
