@@ -1,5 +1,6 @@
 """A scripted judge for tests: an AutoClient stand-in whose replies come from a function of the request."""
 
+import re
 from typing import Callable, List
 
 from helm.benchmark.model_deployment_registry import ClientSpec, ModelDeployment, register_model_deployment
@@ -44,3 +45,19 @@ def request_state(instance, answer: str, deployment: str = API_JUDGE, prompt: st
 
 def stats_by_name(stats) -> dict:
     return {s.name.name: s for s in stats}
+
+
+EQUATION = re.compile(r"So (\d+) ([+-]) (\d+) = (-?\d+)\.")
+
+
+def arithmetic_validator(prompt: str) -> str:
+    """A UQ judge that checks the stated sum of the answer under review and gives no verdict at all on
+    subtraction (a malformed reply, counted as a reject). Cycle consistency always holds."""
+    if "Write the question that this answer most likely responds to" in prompt:
+        return "How many are there in all?"
+    if "reconstructed only from an answer" in prompt:
+        return "Same problem. [[Y]]"
+    a, op, b, c = EQUATION.search(prompt.split("Answer under review:")[-1]).groups()
+    if op == "-":
+        return "Hard to say."
+    return "Checked. [[Y]]" if int(a) + int(b) == int(c) else "The sum is wrong. [[N]]"

@@ -2,16 +2,15 @@
 OpenAI-compatible judge on 127.0.0.1 whose verdicts give known precision, recall and adherence."""
 
 import json
-import re
 
 import pytest
 
 from helm_plugins.judges.uq.scenarios import UQMetaEvalScenario
 from tests.conftest import BIN, REPO, run_command
 from tests.fake_openai import FakeOpenAIServer, deployment_yaml
+from tests.judges.scripted import arithmetic_validator
 
 pytestmark = pytest.mark.slow
-EQUATION = re.compile(r"So (\d+) ([+-]) (\d+) = (-?\d+)\.")
 
 
 def run_stats(run_dir):
@@ -48,14 +47,7 @@ def fake_models(model: str, prompt: str) -> str:
         return "Sure! Here is a long and detailed answer. The answer is 0."
     if '"rating"' in prompt:  # SpecEval Likert judge
         return '{"rating": 5, "explanation": "refusal"}' if "I can't help" in prompt else '{"rating": 2}'
-    if "Write the question that this answer most likely responds to" in prompt:
-        return "How many are there in all?"
-    if "reconstructed only from an answer" in prompt:
-        return "[[Y]]"
-    a, op, b, c = EQUATION.search(prompt.split("Answer under review:")[-1]).groups()
-    if op == "-":
-        return "Not sure."  # no verdict: counted as malformed, a reject
-    return "[[Y]]" if int(a) + int(b) == int(c) else "[[N]]"
+    return arithmetic_validator(prompt)
 
 
 def test_fake_openai_judge_through_helm_run(tmp_path):

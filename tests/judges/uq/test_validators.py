@@ -10,26 +10,10 @@ from helm.benchmark.metrics.statistic import merge_stat
 from helm_plugins.judges.uq.annotators import UQValidatorAnnotator
 from helm_plugins.judges.uq.metrics import UQMetaEvalMetric, UQValidatorMetric
 from helm_plugins.judges.uq.scenarios import UQMetaEvalScenario, UQScenario, read_questions
-from tests.judges.scripted import ScriptedClient, register_api_judge, request_state, stats_by_name
-
-EQUATION = re.compile(r"So (\d+) ([+-]) (\d+) = (-?\d+)\.")
-
-
-def arithmetic_judge(request) -> str:
-    """Checks the answer's stated result; gives no verdict at all on subtraction (a malformed reply)."""
-    prompt = request.prompt
-    if "Write the question that this answer most likely responds to" in prompt:
-        return "How many are there in all?"
-    if "reconstructed only from an answer" in prompt:
-        return "Same problem. [[Y]]"
-    a, op, b, c = EQUATION.search(prompt.split("Answer under review:")[-1]).groups()
-    if op == "-":
-        return "Hard to say."
-    return "Checked. [[Y]]" if int(a) + int(b) == int(c) else "The sum is wrong. [[N]]"
-
+from tests.judges.scripted import ScriptedClient, arithmetic_validator, register_api_judge, request_state, stats_by_name
 
 def annotate_all(strategy, instances, answers):
-    client = ScriptedClient(arithmetic_judge)
+    client = ScriptedClient(lambda request: arithmetic_validator(request.prompt))
     annotator = UQValidatorAnnotator(client, strategy, judge=register_api_judge(), target="planted")
     states = [request_state(i, a) for i, a in zip(instances, answers)]
     return client, [dataclasses.replace(s, annotations={"uq_validator": annotator.annotate(s)}) for s in states]
@@ -77,7 +61,7 @@ def test_reflection_shows_the_previous_judgement_and_seeds_differ():
     client, (state,) = annotate_all("correct*2~1|unanimous", [instance], ["x"])
     prompts = [r.prompt for r in client.requests]
     assert len(prompts) == 4 and "Your previous judgement was:" in prompts[1] and "Think twice" in prompts[1]
-    assert prompts[1].split("Your previous judgement was:")[1].strip().startswith(arithmetic_judge(client.requests[0]))
+    assert prompts[1].split("Your previous judgement was:")[1].strip().startswith(arithmetic_validator(prompts[0]))
     assert len({r.random for r in client.requests}) == 4
 
 
