@@ -33,7 +33,8 @@ def test_priority_one_offline_on_tiny_default(tmp_path):
         stats = run_stats(suite / run)
         assert stats["judge_requests"] > 0 and stats["judge_failed_requests"] == 0
         # the tiny model's replies are recorded; verdicts it fails to write are counted, never guessed
-        assert stats["judge_malformed_verdicts"] >= 0 and stats["judge_cost_usd"] == 0
+        assert stats["judge_malformed_verdicts"] > 0 and stats["judge_cost_usd"] == 0
+        assert stats["judge_truncated_prompts"] > 0  # long judge prompts were fitted into the 256-token window
     report = run_command([BIN / "helm-plugins", "uq-report", "--suite", "j"], cwd=tmp_path).stdout
     assert "validator_precision | validator_recall | validator_accuracy" in report and report.count("| hp_uq") == 3
     matrix = run_command([BIN / "helm-plugins", "spec-matrix", "--suite", "j"], cwd=tmp_path).stdout
@@ -77,3 +78,17 @@ def test_fake_openai_judge_through_helm_run(tmp_path):
     spec = run_stats(the_run(suite, "hp_spec_adherence"))
     assert spec["spec_adherence"] == pytest.approx(2 / 11) and spec["spec_adherence_prohibition"] == 1.0
     assert spec["spec_verdict_valid"] == 1.0 and spec["spec_likert_mean"] == pytest.approx((2 * 5 + 9 * 2) / 11)
+
+
+@pytest.mark.parametrize(
+    "entry, message",
+    [
+        ("hp_uq:strategy=pipeline[cc*3|U;flc*|U]", "strategy does not parse at column 21: expected a whole number"),
+        ("hp_uq:questions=missing.jsonl", "UQ questions file missing.jsonl not found"),
+        ("hp_spec_adherence:mode=pairwise", "mode=pairwise needs baseline=<model deployment>"),
+    ],
+)
+def test_bad_entries_fail_with_a_clear_message(tmp_path, entry, message):
+    completed = run_command([BIN / "helm-run", "--suite", "bad", "-m", "2", "--run-entries",
+                             f"{entry},model=helm-plugins/tiny-default"], cwd=tmp_path, expect_success=False)
+    assert completed.returncode != 0 and message in completed.stdout + completed.stderr
