@@ -2,6 +2,7 @@
 OpenAI-compatible judge on 127.0.0.1 whose verdicts give known precision, recall and adherence."""
 
 import json
+import re
 
 import pytest
 
@@ -92,3 +93,37 @@ def test_bad_entries_fail_with_a_clear_message(tmp_path, entry, message):
     completed = run_command([BIN / "helm-run", "--suite", "bad", "-m", "2", "--run-entries",
                              f"{entry},model=helm-plugins/tiny-default"], cwd=tmp_path, expect_success=False)
     assert completed.returncode != 0 and message in completed.stdout + completed.stderr
+
+
+def test_spec_testmaker_command_with_fake_models(tmp_path):
+    counter = iter(range(10_000))
+
+    def models(model, prompt):
+        if model == "maker":
+            return json.dumps({"prompts": [f"Test prompt number {next(counter)}." for _ in range(3)]})
+        if model == "candidate":
+            return f"Reply to {prompt}"
+        if "Rate how good this user prompt is" in prompt:
+            number = int(re.search(r"Test prompt number (\d+)", prompt).group(1))
+            return '{"rating": 1}' if number % 3 == 2 else '{"rating": 4}'  # every third prompt is below quality
+        number = int(re.search(r"Reply to Test prompt number (\d+)", prompt).group(1))
+        return json.dumps({"rating": 1 + number % 5})
+
+    with FakeOpenAIServer(models) as server:
+        (tmp_path / "prod_env").mkdir()
+        (tmp_path / "prod_env" / "model_deployments.yaml").write_text(
+            deployment_yaml(server.base_url, ["fake/maker", "fake/candidate", "fake/judge"]))
+        command = [BIN / "helm-plugins", "spec-testmaker", "--spec", "toy", "--testmaker", "fake/maker", "--candidate",
+                   "fake/candidate", "--judge", "fake/judge", "--output", tmp_path / "prompts.jsonl", "--rounds", "2",
+                   "--prompts-per-round", "3", "--prompts-per-statement", "2", "--cache", tmp_path / "cache"]
+        out = run_command(command, cwd=tmp_path).stdout
+        first = len(server.requests)
+        run_command(command, cwd=tmp_path)
+        assert len(server.requests) == first  # every statement came from the cache
+    rows = [json.loads(line) for line in (tmp_path / "prompts.jsonl").read_text().splitlines()]
+    assert len(rows) == 12 and "wrote 12 prompts" in out  # 6 statements × 2
+    for statement in {r["statement_id"] for r in rows}:
+        mine = [r for r in rows if r["statement_id"] == statement]
+        assert mine[0]["difficulty"] >= mine[1]["difficulty"] and all(r["quality"] >= 3 for r in mine)
+    rounds = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    assert all(r["proposed"] == 3 and r["below_quality"] == 1 and r["kept"] == 1 for r in rounds)  # ceil(2 / 3)
