@@ -51,6 +51,8 @@ class UQMetaEvalMetric(UQValidatorMetric):
     def derive_stats(self, stats_dict: Dict[MetricName, Stat]) -> List[Stat]:
         total = {name.name: s.sum for name, s in stats_dict.items()}
         count = {name.name: s.count for name, s in stats_dict.items()}
+        if not count.get("uq_validator_accuracy"):
+            return []
         derived = []
         if total["uq_tp"] + total["uq_fp"] > 0:
             derived.append(stat("uq_validator_precision", total["uq_tp"] / (total["uq_tp"] + total["uq_fp"])))
