@@ -41,6 +41,14 @@ def test_priority_one_offline_on_tiny_default(tmp_path):
     matrix = run_command([BIN / "helm-plugins", "spec-matrix", "--suite", "j"], cwd=tmp_path).stdout
     assert "helm-plugins (likert)" in matrix and (suite / "spec_matrix" / "judge_bias.png").is_file()
 
+    run_command([BIN / "helm-plugins", "summarize", "--suite", "j"], cwd=tmp_path)
+    judges = json.loads((suite / "groups" / "hp_judges.json").read_text())
+    assert {table["title"] for table in judges} >= {"UQ validation", "UQ validator meta-evaluation", "Judge usage"}
+    for group in ("hp_uq", "hp_uq_meta", "hp_uq_meta_custom", "hp_spec_adherence_likert_self",
+                  "hp_spec_adherence_pairwise_self"):
+        tables = json.loads((suite / "groups" / f"{group}.json").read_text())
+        assert "tiny-default" in json.dumps(tables[0]["rows"]), group
+
 
 def fake_models(model: str, prompt: str) -> str:
     if model == "candidate":

@@ -41,6 +41,12 @@ def _annotator(strategy: str, judge: str, target: str, judge_temperature: float,
     )
 
 
+def _group(name: str, strategy: str) -> str:
+    """HELM averages a model's runs within a group: the default strategy has its own group, others share one
+    (helm-plugins uq-report lists every run separately)."""
+    return name if parse_strategy(strategy) == parse_strategy(DEFAULT_STRATEGY) else f"{name}_custom"
+
+
 def _settings(strategy: str, judge: str, seed: int) -> str:
     return f"strategy={compact(parse_strategy(strategy))},judge={judge.replace('/', '_') or 'self'},seed={seed}"
 
@@ -72,7 +78,7 @@ def get_uq_spec(
         annotators=[_annotator(strategy, judge, "response", judge_temperature, judge_max_tokens, seed)],
         metric_specs=[MetricSpec(class_name=_class_name(UQValidatorMetric), args={})]
         + get_basic_generation_metric_specs([]),
-        groups=["hp_uq"],
+        groups=[_group("hp_uq", strategy)],
     )
 
 
@@ -103,5 +109,5 @@ def get_uq_meta_spec(
         annotators=[_annotator(strategy, judge, "planted", judge_temperature, judge_max_tokens, seed)],
         metric_specs=[MetricSpec(class_name=_class_name(UQMetaEvalMetric), args={})]
         + get_basic_generation_metric_specs([]),
-        groups=["hp_uq_meta"],
+        groups=[_group("hp_uq_meta", strategy)],
     )

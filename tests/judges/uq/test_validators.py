@@ -94,3 +94,20 @@ def test_bad_question_files(tmp_path, content, message):
     path.write_text(content)
     with pytest.raises(ValueError, match=re.escape(message)):
         read_questions(path)
+
+
+def test_released_questions_are_read_through_datasets(monkeypatch):
+    import datasets
+
+    rows = [{"question_id": "q1", "title": "Open?", "body": "Is P = NP?", "site": "cstheory", "category": "CS",
+             "tags": ["complexity"], "votes": 70, "comments": []}]
+    calls = []
+
+    def load_dataset(name, split):
+        calls.append((name, split))
+        return datasets.Dataset.from_list(rows)
+
+    monkeypatch.setattr(datasets, "load_dataset", load_dataset)
+    (instance,) = UQScenario(questions="released").get_instances("")
+    assert calls == [("uq-project/uq", "test")]
+    assert instance.input.text == "Open?\n\nIs P = NP?" and "CC BY-SA" in instance.extra_data["license"]
