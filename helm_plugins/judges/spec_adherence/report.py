@@ -97,6 +97,8 @@ def plot_bias(bias: Dict[Tuple[str, str, str], float], path: Path) -> None:
         ax.set_xticks(range(len(candidates)), candidates, rotation=45, ha="right", fontsize=7)
         ax.set_yticks(range(len(judges)), judges, fontsize=7)
         ax.set_title(f"judge bias, spec {spec}", fontsize=9)
+        ax.set_xlabel("candidate", fontsize=8)
+        ax.set_ylabel("judge", fontsize=8)
         for (r, c), value in np.ndenumerate(grid):
             if not np.isnan(value):
                 ax.text(c, r, f"{value:+.2f}", ha="center", va="center", fontsize=7)

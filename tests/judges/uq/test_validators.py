@@ -10,6 +10,7 @@ from helm.benchmark.metrics.statistic import merge_stat
 from helm_plugins.judges.uq.annotators import UQValidatorAnnotator
 from helm_plugins.judges.uq.metrics import UQMetaEvalMetric, UQValidatorMetric
 from helm_plugins.judges.uq.scenarios import UQMetaEvalScenario, UQScenario, read_questions
+from helm_plugins.judges.uq.strategy import VALIDATORS
 from tests.judges.scripted import ScriptedClient, arithmetic_validator, register_api_judge, request_state, stats_by_name
 
 def annotate_all(strategy, instances, answers):
@@ -111,3 +112,16 @@ def test_released_questions_are_read_through_datasets(monkeypatch):
     (instance,) = UQScenario(questions="released").get_instances("")
     assert calls == [("uq-project/uq", "test")]
     assert instance.input.text == "Open?\n\nIs P = NP?" and "CC BY-SA" in instance.extra_data["license"]
+
+
+@pytest.mark.parametrize("validator", VALIDATORS)
+def test_every_validator_prompt_renders_and_asks_for_a_tag(validator):
+    instance = UQMetaEvalScenario(num_questions=1, seed=0).get_instances("")[0]
+    client = ScriptedClient(lambda request: "[[Y]]")
+    annotator = UQValidatorAnnotator(client, f"{validator}*2~1|unanimous", judge=register_api_judge(), target="planted")
+    annotation = annotator.annotate(request_state(instance, ""))
+    assert annotation["accepted"] and annotation["verdicts"] == {"accept": 2}
+    per_sample = 3 if validator == "cycle" else 2  # cycle infers the question first; one reflection round each
+    assert len(client.requests) == 2 * per_sample
+    assert instance.extra_data["planted_answer"] in client.requests[0].prompt
+    assert all("[[Y]]" in r.prompt for r in client.requests if "Write the question" not in r.prompt)
