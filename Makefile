@@ -44,6 +44,8 @@ demo: install system-deps-demo
 	$(BIN)/helm-plugins provenance --demo --suite $(SUITE) --output demo_output/provenance-demo --no-progress
 	$(BIN)/helm-plugins fairness-frontier --demo --suite $(SUITE) --output demo_output/fairness-frontier-demo --no-progress
 	$(BIN)/helm-plugins entce --demo --suite $(SUITE) --output demo_output/entce-demo --no-progress
+	$(BIN)/helm-plugins uq-report --suite $(SUITE)
+	$(BIN)/helm-plugins spec-matrix --suite $(SUITE)
 	$(BIN)/helm-plugins summarize --suite $(SUITE)
 	@echo
 	@echo "Leaderboard ready. Serve it with:"

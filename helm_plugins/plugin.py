@@ -14,6 +14,8 @@ register_tiny_default()
 register_tiny_default_speculative()
 
 # Run spec modules register their `hp_*` functions with HELM on import.
+import helm_plugins.judges.spec_adherence.run_specs  # noqa: E402,F401
+import helm_plugins.judges.uq.run_specs  # noqa: E402,F401
 import helm_plugins.statistics.entropy_calibration.run_specs  # noqa: E402,F401
 import helm_plugins.statistics.fairness_frontier.run_specs  # noqa: E402,F401
 import helm_plugins.statistics.provenance.run_specs  # noqa: E402,F401

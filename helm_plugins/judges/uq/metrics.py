@@ -1,0 +1,64 @@
+"""UQ metrics over the `uq_validator` annotations: pass rate, per-stage pass rates, judge usage and cost; on the
+meta-evaluation also validator precision, recall, accuracy and the generator–validator gap.
+
+Positive = accepted by the validator. precision = TP / (TP + FP), recall = TP / (TP + FN), validator accuracy =
+(TP + TN) / N; gap = validator accuracy − answer accuracy (the model's own answers, final number vs the known one).
+"""
+
+from typing import Dict, List
+
+from helm.benchmark.adaptation.adapter_spec import AdapterSpec
+from helm.benchmark.adaptation.request_state import RequestState
+from helm.benchmark.metrics.evaluate_reference_metrics import final_number_exact_match
+from helm.benchmark.metrics.metric import Metric
+from helm.benchmark.metrics.metric_name import MetricName
+from helm.benchmark.metrics.metric_service import MetricService
+from helm.benchmark.metrics.statistic import Stat
+
+from helm_plugins.common.judges import judge_usage_stats, stat
+
+
+class UQValidatorMetric(Metric):
+    def evaluate_generation(
+        self, adapter_spec: AdapterSpec, request_state: RequestState, metric_service: MetricService, eval_cache_path: str
+    ) -> List[Stat]:
+        assert request_state.annotations is not None, "UQ metrics need the uq_validator annotator"
+        annotation = request_state.annotations["uq_validator"]
+        stats = [stat("uq_pass", annotation["accepted"]), stat("uq_empty_answer", annotation.get("empty_answer", False))]
+        stats += [stat(f"uq_stage{i + 1}_pass", passed) for i, passed in enumerate(annotation["stage_results"])]
+        return stats + judge_usage_stats(annotation)
+
+
+class UQMetaEvalMetric(UQValidatorMetric):
+    def evaluate_generation(
+        self, adapter_spec: AdapterSpec, request_state: RequestState, metric_service: MetricService, eval_cache_path: str
+    ) -> List[Stat]:
+        stats = super().evaluate_generation(adapter_spec, request_state, metric_service, eval_cache_path)
+        accepted = request_state.annotations["uq_validator"]["accepted"]
+        correct = request_state.instance.extra_data["planted_correct"]
+        result = request_state.result
+        answer = result.completions[0].text if result and result.success and result.completions else ""
+        gold = request_state.instance.references[0].output.text
+        return stats + [
+            stat("uq_tp", accepted and correct),
+            stat("uq_fp", accepted and not correct),
+            stat("uq_fn", not accepted and correct),
+            stat("uq_tn", not accepted and not correct),
+            stat("uq_validator_accuracy", accepted == correct),
+            stat("uq_answer_accuracy", final_number_exact_match(gold, answer) if answer else 0.0),
+        ]
+
+    def derive_stats(self, stats_dict: Dict[MetricName, Stat]) -> List[Stat]:
+        total = {name.name: s.sum for name, s in stats_dict.items()}
+        count = {name.name: s.count for name, s in stats_dict.items()}
+        if not count.get("uq_validator_accuracy"):
+            return []
+        derived = []
+        if total["uq_tp"] + total["uq_fp"] > 0:
+            derived.append(stat("uq_validator_precision", total["uq_tp"] / (total["uq_tp"] + total["uq_fp"])))
+        if total["uq_tp"] + total["uq_fn"] > 0:
+            derived.append(stat("uq_validator_recall", total["uq_tp"] / (total["uq_tp"] + total["uq_fn"])))
+        validator_accuracy = total["uq_validator_accuracy"] / count["uq_validator_accuracy"]
+        answer_accuracy = total["uq_answer_accuracy"] / count["uq_answer_accuracy"]
+        derived.append(stat("uq_generator_validator_gap", validator_accuracy - answer_accuracy))
+        return derived

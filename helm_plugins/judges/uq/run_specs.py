@@ -1,0 +1,113 @@
+"""Run specs of UQ (arXiv 2508.17580): answers to unsolved questions judged by UQ validators, and the validators'
+meta-evaluation on planted answers.
+
+    helm-run --run-entries 'hp_uq:questions=released,judge=openai/o3-2025-04-16,model=openai/gpt-4o-2024-11-20' --suite S
+    helm-run --run-entries 'hp_uq_meta:strategy=pipeline[cc*3|U;flc*3|U;c*3|U],model=helm-plugins/tiny-default' --suite S
+
+`judge` is any HELM model deployment; empty means the evaluated model judges itself (the generator–validator
+set-up). In a run entry, separate strategy stages with ";" (HELM splits entries at commas).
+"""
+
+from pathlib import Path
+from typing import Annotated
+
+from helm.benchmark.adaptation.common_adapter_specs import get_generation_adapter_spec
+from helm.benchmark.annotation.annotator import AnnotatorSpec
+from helm.benchmark.metrics.common_metric_specs import get_basic_generation_metric_specs
+from helm.benchmark.metrics.metric import MetricSpec
+from helm.benchmark.run_spec import RunSpec
+from helm.benchmark.scenarios.scenario import ScenarioSpec
+from pydantic import Field
+
+from helm_plugins.common.run_entries import plugin_run_spec_function
+from helm_plugins.judges.uq.annotators import UQValidatorAnnotator
+from helm_plugins.judges.uq.metrics import UQMetaEvalMetric, UQValidatorMetric
+from helm_plugins.judges.uq.scenarios import UQMetaEvalScenario, UQScenario
+from helm_plugins.judges.uq.strategy import DEFAULT_STRATEGY, compact, parse_strategy
+from helm_plugins.synthetic.prompts import ARITHMETIC_INSTRUCTIONS, INPUT_NOUN, OUTPUT_NOUN
+
+UQ_INSTRUCTIONS = "Answer the question. Give a complete answer with your reasoning."
+
+
+def _class_name(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__name__}"
+
+
+def _annotator(strategy: str, judge: str, target: str, judge_temperature: float, judge_max_tokens: int, seed: int):
+    return AnnotatorSpec(
+        class_name=_class_name(UQValidatorAnnotator),
+        args={"strategy": strategy, "judge": judge, "target": target, "temperature": judge_temperature,
+              "max_tokens": judge_max_tokens, "seed": seed},
+    )
+
+
+def _group(name: str, strategy: str) -> str:
+    """HELM averages a model's runs within a group: the default strategy has its own group, others share one
+    (helm-plugins uq-report lists every run separately)."""
+    return name if parse_strategy(strategy) == parse_strategy(DEFAULT_STRATEGY) else f"{name}_custom"
+
+
+def _settings(strategy: str, judge: str, seed: int) -> str:
+    return f"strategy={compact(parse_strategy(strategy))},judge={judge.replace('/', '_') or 'self'},seed={seed}"
+
+
+@plugin_run_spec_function("hp_uq")
+def get_uq_spec(
+    questions: str = "generated",
+    num_questions: Annotated[int, Field(gt=0)] = 20,
+    strategy: str = DEFAULT_STRATEGY,
+    judge: str = "",
+    judge_temperature: Annotated[float, Field(ge=0)] = 1.0,
+    judge_max_tokens: Annotated[int, Field(gt=0)] = 1024,
+    seed: int = 0,
+) -> RunSpec:
+    """questions: 'generated' (offline), 'released' (the 500 UQ questions, via datasets) or a UQ-format JSONL path."""
+    parse_strategy(strategy)  # a bad strategy fails here, before any request
+    label = questions if questions in ("generated", "released") else Path(questions).stem
+    return RunSpec(
+        name=f"hp_uq:questions={label},{_settings(strategy, judge, seed)}",
+        scenario_spec=ScenarioSpec(
+            class_name=_class_name(UQScenario), args={"questions": questions, "num_questions": num_questions, "seed": seed}
+        ),
+        adapter_spec=get_generation_adapter_spec(
+            instructions=UQ_INSTRUCTIONS,
+            max_train_instances=0,  # unsolved questions have no demonstrations
+            max_tokens=2048,  # room for a worked answer; lower it with num_output_tokens for small models
+            temperature=0.0,
+        ),
+        annotators=[_annotator(strategy, judge, "response", judge_temperature, judge_max_tokens, seed)],
+        metric_specs=[MetricSpec(class_name=_class_name(UQValidatorMetric), args={})]
+        + get_basic_generation_metric_specs([]),
+        groups=[_group("hp_uq", strategy)],
+    )
+
+
+@plugin_run_spec_function("hp_uq_meta")
+def get_uq_meta_spec(
+    num_questions: Annotated[int, Field(gt=0)] = 40,
+    strategy: str = DEFAULT_STRATEGY,
+    judge: str = "",
+    judge_temperature: Annotated[float, Field(ge=0)] = 1.0,
+    judge_max_tokens: Annotated[int, Field(gt=0)] = 1024,
+    seed: int = 0,
+) -> RunSpec:
+    parse_strategy(strategy)
+    return RunSpec(
+        name=f"hp_uq_meta:num_questions={num_questions},{_settings(strategy, judge, seed)}",
+        scenario_spec=ScenarioSpec(
+            class_name=_class_name(UQMetaEvalScenario), args={"num_questions": num_questions, "seed": seed}
+        ),
+        adapter_spec=get_generation_adapter_spec(
+            instructions=ARITHMETIC_INSTRUCTIONS,
+            input_noun=INPUT_NOUN,
+            output_noun=OUTPUT_NOUN,
+            max_train_instances=0,
+            max_tokens=100,  # a worked solution takes about 60 tokens of the default model
+            stop_sequences=["\n"],
+            temperature=0.0,
+        ),
+        annotators=[_annotator(strategy, judge, "planted", judge_temperature, judge_max_tokens, seed)],
+        metric_specs=[MetricSpec(class_name=_class_name(UQMetaEvalMetric), args={})]
+        + get_basic_generation_metric_specs([]),
+        groups=[_group("hp_uq_meta", strategy)],
+    )

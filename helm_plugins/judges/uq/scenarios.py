@@ -1,0 +1,188 @@
+"""UQ scenarios (arXiv 2508.17580): unsolved Stack Exchange questions, and a meta-evaluation on known answers.
+
+UQScenario reads questions in the UQ dataset's format, one JSON object a line:
+
+    {"question_id": "...", "title": "...", "body": "<markdown>", "tags": ["..."], "site": "math",
+     "category": "Science", "votes": 12, "views": 900, "comments": [...], ...}
+
+`questions=released` loads the released 500-question test split (Hugging Face `uq-project/uq`, CC BY-SA 4.0, from
+Stack Exchange; attribution kept in each instance's extra data) with `datasets` — it needs the network or a filled
+Hugging Face cache. `questions=generated` writes generated questions in the same format (offline). The questions
+have no answers, so instances have no references: answers are judged by the UQ validators.
+
+UQMetaEvalScenario: generated arithmetic questions with known answers, each with one planted answer that is right
+or wrong (half and half, by seed). The validators judge the planted answer (validator precision, recall,
+accuracy), and the model's own answer is scored against the known one (answer accuracy), giving the
+generator–validator gap.
+"""
+
+import json
+import random
+from pathlib import Path
+from typing import Any, Dict, List
+
+from helm.benchmark.presentation.taxonomy_info import TaxonomyInfo
+from helm.benchmark.scenarios.scenario import (
+    CORRECT_TAG,
+    TEST_SPLIT,
+    Input,
+    Instance,
+    Output,
+    Reference,
+    Scenario,
+    ScenarioMetadata,
+)
+
+from helm_plugins.synthetic.arithmetic import generate_arithmetic_problems
+
+RELEASED_DATASET = "uq-project/uq"
+REQUIRED_FIELDS = ("question_id", "title", "body")
+LICENSE = "CC BY-SA 4.0 (Stack Exchange content, via the UQ dataset)"
+
+
+def read_questions(path: Path) -> List[Dict[str, Any]]:
+    """UQ-format questions from a JSONL file; a line without question_id, title or body is an error naming it."""
+    if not path.is_file():
+        raise FileNotFoundError(f"UQ questions file {path} not found (JSONL with question_id, title, body, ...)")
+    questions = []
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{path}:{number}: not JSON ({error.msg})") from None
+        missing = [f for f in REQUIRED_FIELDS if not isinstance(record.get(f), str) or not record[f].strip()]
+        if missing:
+            raise ValueError(f"{path}:{number}: missing or empty field(s) {', '.join(missing)}")
+        questions.append(record)
+    if not questions:
+        raise ValueError(f"{path}: no questions (an empty question set cannot be evaluated)")
+    return questions
+
+
+def load_released_questions() -> List[Dict[str, Any]]:
+    """The released UQ test split (500 questions) through `datasets`."""
+    from datasets import load_dataset
+
+    rows = load_dataset(RELEASED_DATASET, split="test")
+    return [{**row, "license": LICENSE} for row in rows]
+
+
+def generate_questions(num: int, seed: int) -> List[Dict[str, Any]]:
+    """Questions in UQ's format whose bodies are generated arithmetic word problems (offline stand-ins)."""
+    problems = generate_arithmetic_problems(num, seed, "test")
+    return [
+        {"question_id": f"gen{seed}-{i}", "title": "How many are there now?", "body": p.question, "tags": ["arithmetic"],
+         "site": "generated", "category": "Math", "votes": 0, "views": 0, "comments": []}
+        for i, p in enumerate(problems)
+    ]
+
+
+def question_text(question: Dict[str, Any]) -> str:
+    return f"{question['title']}\n\n{question['body']}"
+
+
+class UQScenario(Scenario):
+    """Unsolved questions (UQ): the model answers, the UQ validators judge (metric `uq_pass`).
+
+    Input: "Smallest n with property P?\\n\\nI have checked all n below 10^6 and ..."  References: none.
+    """
+
+    name = "hp_uq"
+    description = "Unsolved Stack Exchange questions answered by the model and judged by UQ validators (arXiv 2508.17580)."
+    tags = ["question_answering", "llm_judge", "open_ended"]
+
+    def __init__(self, questions: str = "generated", num_questions: int = 20, seed: int = 0):
+        super().__init__()
+        self.questions = questions
+        self.num_questions = num_questions
+        self.seed = seed
+
+    def load(self) -> List[Dict[str, Any]]:
+        if self.questions == "generated":
+            return generate_questions(self.num_questions, self.seed)
+        if self.questions == "released":
+            return load_released_questions()
+        return read_questions(Path(self.questions))
+
+    def get_instances(self, output_path: str) -> List[Instance]:
+        questions = self.load()
+        if not questions:
+            raise ValueError(f"UQ questions {self.questions!r}: empty question set")
+        return [
+            Instance(
+                Input(text=question_text(q)),
+                references=[],
+                split=TEST_SPLIT,
+                id=f"id{i}",
+                extra_data={k: q.get(k) for k in ("question_id", "title", "body", "site", "category", "tags", "license")},
+            )
+            for i, q in enumerate(questions)
+        ]
+
+    def get_metadata(self) -> ScenarioMetadata:
+        return ScenarioMetadata(
+            name=self.name,
+            display_name="UQ (unsolved questions)",
+            description=self.description,
+            taxonomy=TaxonomyInfo(task="open question answering", what="unanswered Stack Exchange questions",
+                                  who="Stack Exchange users", when="2010s–2025", language="English"),
+            main_metric="uq_pass",
+            main_split=TEST_SPLIT,
+        )
+
+
+def plant_wrong(solution: str, rng: random.Random) -> str:
+    """The solution with its final number changed (and the worked line stating it)."""
+    answer = solution.rsplit(" ", 1)[-1].rstrip(".")
+    wrong = str(int(answer) + rng.choice([-11, -10, -2, -1, 1, 2, 9, 10]))
+    head, _, tail = solution.rpartition(f"= {answer}.")  # the stated result, not an equal intermediate step
+    return f"{head}= {wrong}.{tail}".replace(f"answer is {answer}", f"answer is {wrong}")
+
+
+class UQMetaEvalScenario(Scenario):
+    """Known-answer questions with planted right and wrong answers, to measure UQ validators.
+
+    Input: "Nora has 47 shells. She finds 38 more. How many shells does Nora have now?"
+    Reference: the worked solution (answer 85). Extra data: planted answer "... The answer is 86.", planted_correct false.
+    """
+
+    name = "hp_uq_meta"
+    description = "Validator precision/recall on planted right and wrong answers, and the generator–validator gap."
+    tags = ["llm_judge", "meta_evaluation", "synthetic"]
+
+    def __init__(self, num_questions: int = 40, seed: int = 0):
+        super().__init__()
+        self.num_questions = num_questions
+        self.seed = seed
+
+    def get_instances(self, output_path: str) -> List[Instance]:
+        rng = random.Random(self.seed)
+        instances = []
+        for i, (q, p) in enumerate(zip(generate_questions(self.num_questions, self.seed),
+                                        generate_arithmetic_problems(self.num_questions, self.seed, "test"))):
+            correct = rng.random() < 0.5
+            planted = p.solution if correct else plant_wrong(p.solution, rng)
+            instances.append(
+                Instance(
+                    Input(text=q["body"]),  # the format the arithmetic generator's questions are asked in
+                    references=[Reference(Output(text=p.solution), tags=[CORRECT_TAG])],
+                    split=TEST_SPLIT,
+                    id=f"id{i}",
+                    extra_data={"title": q["title"], "body": q["body"], "planted_answer": planted,
+                                "planted_correct": correct},
+                )
+            )
+        return instances
+
+    def get_metadata(self) -> ScenarioMetadata:
+        return ScenarioMetadata(
+            name=self.name,
+            display_name="UQ validator meta-evaluation",
+            description=self.description,
+            taxonomy=TaxonomyInfo(task="answer validation", what="planted answers to arithmetic questions",
+                                  who="generator", when="n/a", language="English"),
+            main_metric="uq_validator_accuracy",
+            main_split=TEST_SPLIT,
+        )
