@@ -13,6 +13,11 @@ add_run_entry_context()
 register_tiny_default()
 register_tiny_default_speculative()
 
+from helm_plugins.structured_prompting.executor import install_dspy_executor  # noqa: E402
+
+install_dspy_executor()  # runs with a DSPyAdapterSpec execute their DSPy program
+
 # Run spec modules register their `hp_*` functions with HELM on import.
 import helm_plugins.statistics.provenance.run_specs  # noqa: E402,F401
+import helm_plugins.structured_prompting.run_specs  # noqa: E402,F401
 import helm_plugins.synthetic.run_specs  # noqa: E402,F401
