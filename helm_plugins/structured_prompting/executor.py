@@ -198,7 +198,7 @@ def optimisation_examples(
     rendered = adapter.adapt([dataclasses.replace(i, split=VALID_SPLIT) for i in train + val], parallelism)
     states: Dict[str, RequestState] = {}
     examples: Dict[str, dspy.Example] = {}
-    for state in rendered.request_states:
+    for state in rendered:
         correct = [r.output.text for r in state.instance.references if r.is_correct]
         gold = correct[0]
         if state.output_mapping:

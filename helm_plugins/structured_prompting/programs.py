@@ -121,20 +121,20 @@ class HELMMetric:
         raise ProgramError(f"no metric of {self.benchmark.name}'s run spec computes {self.benchmark.main_metric!r}")
 
     def __call__(self, example, prediction, trace=None) -> float:
-        state = self.states[example.inputs]
+        state = self.states[example["inputs"]]  # `example.inputs` is a method of dspy.Example
         return self.score_text(state, self.completion_text(state, getattr(prediction, "output", None)))
 
     def with_feedback(self, gold, pred, trace=None, pred_name=None, pred_trace=None) -> dspy.Prediction:
         """GEPA's metric: the same score plus a sentence on what was wrong."""
-        state = self.states[gold.inputs]
+        state = self.states[gold["inputs"]]
         output = getattr(pred, "output", None)
         text = self.completion_text(state, output)
         score = self.score_text(state, text)
         if not text:
             feedback = (f"The output {output!r} could not be read as an answer ({self.benchmark.answer}); "
-                        f"the correct output is {gold.output!r}.")
+                        f"the correct output is {gold['output']!r}.")
         elif score > 0:
             feedback = "The answer is correct."
         else:
-            feedback = f"The answer {text!r} is wrong; the correct output is {gold.output!r}."
+            feedback = f"The answer {text!r} is wrong; the correct output is {gold['output']!r}."
         return dspy.Prediction(score=score, feedback=feedback)
