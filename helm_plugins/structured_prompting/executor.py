@@ -34,7 +34,7 @@ from helm.benchmark.model_metadata_registry import (
     INSTRUCTION_FOLLOWING_MODEL_TAG,
     get_model_metadata,
 )
-from helm.benchmark.scenarios.scenario import EVAL_SPLITS, VALID_SPLIT, create_scenario
+from helm.benchmark.scenarios.scenario import EVAL_SPLITS, VALID_SPLIT, Instance, create_scenario
 from helm.benchmark.window_services.tokenizer_service import TokenizerService
 from helm.common.general import parallel_map
 from helm.common.hierarchical_logger import hlog, hwarn
@@ -175,7 +175,7 @@ def benchmark_key(spec: DSPyAdapterSpec) -> str:
 
 
 def optimisation_examples(
-    context, spec: DSPyAdapterSpec, evaluation: List[RequestState], parallelism: int
+    context, spec: DSPyAdapterSpec, evaluation: List[Instance], parallelism: int
 ) -> Tuple[List[dspy.Example], List[dspy.Example], HELMMetric]:
     """The scenario's non-evaluation instances rendered by the benchmark's HELM adapter, split into train and val."""
     benchmark = get_benchmark(spec.dspy_benchmark)
@@ -189,7 +189,7 @@ def optimisation_examples(
             f"{benchmark.name}: the HELM scenario has no instances outside the evaluation splits to optimise on; "
             "pass program=<optimised program file> instead"
         )
-    check_disjoint([s.instance for s in evaluation], pool, f"{benchmark.name} optimisation data")
+    check_disjoint(evaluation, pool, f"{benchmark.name} optimisation data")
     train, val = split_optimisation(pool, benchmark.val_fraction, spec.dspy_seed)
     render_spec = dataclasses.replace(spec, max_train_instances=0, eval_splits=[VALID_SPLIT])
     adapter = AdapterFactory.get_adapter(AdapterSpec(**{f.name: getattr(render_spec, f.name)
@@ -212,7 +212,7 @@ def optimisation_examples(
     return [examples[key(i)] for i in train], [examples[key(i)] for i in val], metric
 
 
-def optimise_for_run(context, spec: DSPyAdapterSpec, evaluation: List[RequestState], parallelism: int,
+def optimise_for_run(context, spec: DSPyAdapterSpec, evaluation: List[Instance], parallelism: int,
                      path: Path, progress: bool = True) -> dspy.Module:
     trainset, valset, metric = optimisation_examples(context, spec, evaluation, parallelism)
     lm = make_lm(context, spec)
@@ -242,7 +242,7 @@ def optimise_for_run(context, spec: DSPyAdapterSpec, evaluation: List[RequestSta
     return result.program
 
 
-def resolve_program(context, spec: DSPyAdapterSpec, evaluation: List[RequestState], parallelism: int
+def resolve_program(context, spec: DSPyAdapterSpec, evaluation: List[Instance], parallelism: int
                     ) -> Tuple[dspy.Module, Dict[str, Any]]:
     """The run's program and the metadata of its optimisation (empty for zero-shot methods)."""
     if spec.dspy_method not in OPTIMISERS:
@@ -277,7 +277,9 @@ class DSPyExecution:
 
     def execute(self, scenario_state: ScenarioState) -> ScenarioState:
         spec = self.spec
-        program, optimisation = resolve_program(self.context, spec, scenario_state.request_states, self.parallelism)
+        program, optimisation = resolve_program(
+            self.context, spec, [s.instance for s in scenario_state.request_states], self.parallelism
+        )
         optimisation_stats = {k: optimisation.get(k) for k in ("lm_calls", "prompt_tokens", "completion_tokens",
                                                                "cost_usd", "val_score", "seconds")}
         base_lm = make_lm(self.context, spec)
