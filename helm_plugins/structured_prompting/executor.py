@@ -41,7 +41,7 @@ from helm.common.hierarchical_logger import hlog, hwarn
 from helm.common.request import GeneratedOutput, RequestResult, Thinking
 from helm.common.tokenization_request import TokenizationRequest
 
-from helm_plugins.structured_prompting.benchmarks import check_disjoint, get_benchmark, split_optimisation
+from helm_plugins.structured_prompting.benchmarks import LeakageError, check_disjoint, get_benchmark, split_optimisation
 from helm_plugins.structured_prompting.lm import CallLog, HELMLM, LMRequestFailed
 from helm_plugins.structured_prompting.optimize import CallProgress, OptimiserBudget, optimise
 from helm_plugins.structured_prompting.programs import (
@@ -268,6 +268,10 @@ def resolve_program(context, spec: DSPyAdapterSpec, evaluation: List[Instance], 
     return program, metadata
 
 
+class OptimisationFailed(RuntimeError):
+    pass
+
+
 class DSPyExecution:
     def __init__(self, executor: Executor, spec: DSPyAdapterSpec):
         self.context = executor.context
@@ -277,9 +281,17 @@ class DSPyExecution:
 
     def execute(self, scenario_state: ScenarioState) -> ScenarioState:
         spec = self.spec
-        program, optimisation = resolve_program(
-            self.context, spec, [s.instance for s in scenario_state.request_states], self.parallelism
-        )
+        try:
+            program, optimisation = resolve_program(
+                self.context, spec, [s.instance for s in scenario_state.request_states], self.parallelism
+            )
+            failed_optimisation = None
+        except (ProgramError, LeakageError):
+            raise  # a configuration error of the entry: HELM reports it with the run's name
+        except Exception as error:  # the optimiser itself broke (e.g. every LM call failed): record, don't abort
+            failed_optimisation = f"{spec.dspy_method} optimisation failed: {type(error).__name__}: {error}"
+            hwarn(failed_optimisation)
+            program, optimisation = None, {}
         optimisation_stats = {k: optimisation.get(k) for k in ("lm_calls", "prompt_tokens", "completion_tokens",
                                                                "cost_usd", "val_score", "seconds")}
         base_lm = make_lm(self.context, spec)
@@ -293,10 +305,14 @@ class DSPyExecution:
             error: Optional[str] = None
             status = "ok"
             try:
+                if program is None:
+                    raise OptimisationFailed(failed_optimisation)
                 with dspy.context(lm=lm, adapter=dspy.ChatAdapter()):
                     prediction = program(inputs=state.request.prompt)
                 output = prediction.get("output")
                 reasoning = prediction.get("reasoning")
+            except OptimisationFailed as failure:
+                status, error = "optimisation_failure", str(failure)
             except LMRequestFailed as failure:
                 status, error = "request_failure", str(failure)
             except Exception as failure:  # DSPy's AdapterParseError and other unreadable replies
@@ -305,7 +321,7 @@ class DSPyExecution:
             if status == "ok" and not text:
                 status = "parse_failure"
                 error = f"no {self.benchmark.answer} answer in the output {output!r}"
-            if error:
+            if error and status != "optimisation_failure":
                 hwarn(f"{state.instance.id}: {status}: {error}")
             completion = GeneratedOutput(text=text, logprob=0.0, tokens=[],
                                          thinking=Thinking(text=reasoning) if reasoning else None)

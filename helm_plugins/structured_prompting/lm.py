@@ -133,7 +133,7 @@ class HELMLM(dspy.BaseLM):
         if self.context_window and prompt_tokens is not None:
             room = self.context_window - prompt_tokens
             if room < 1:  # never sent: the model cannot read it (HELM would retry a client error for minutes)
-                self.call_log.add(CallRecord(prompt_tokens, 0, False, 0.0, False))
+                self.call_log.add(CallRecord(0, 0, False, 0.0, False))  # nothing sent, nothing spent
                 raise LMRequestFailed(
                     f"{self.model_deployment}: the DSPy prompt has {prompt_tokens} tokens, more than the context "
                     f"window of {self.context_window}"
