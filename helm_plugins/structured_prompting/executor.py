@@ -252,8 +252,10 @@ def resolve_program(context, spec: DSPyAdapterSpec, evaluation: List[Instance], 
     else:
         path = program_path(Path(spec.dspy_programs_dir), benchmark_key(spec), spec.model, spec.dspy_method,
                             spec.dspy_seed)
+    if not path.exists() and spec.dspy_program:
+        raise ProgramError(f"program file {path} (program=) does not exist")
     if not path.exists():
-        if spec.dspy_program or spec.dspy_optimize == "never":
+        if spec.dspy_optimize == "never":
             raise ProgramError(
                 f"no optimised {spec.dspy_method} program at {path} and optimisation is off "
                 f"(optimize={spec.dspy_optimize}); run `helm-plugins optimize --benchmark {spec.dspy_benchmark} "

@@ -205,3 +205,17 @@ def test_bad_run_entries_name_the_problem():
         function(benchmark="gsm9k")
     with pytest.raises(RunEntryError, match="method"):
         function(benchmark="synthetic_arithmetic", method="fewshot")
+
+
+def test_program_loaded_from_a_local_path(key, tmp_path):
+    endpoint = Endpoint(key)
+    run("bfrs", endpoint, programs_dir=str(tmp_path), candidates=2)
+    [saved] = [p for p in tmp_path.glob("*/*/bfrs/seed0/*.json") if not p.name.endswith(".meta.json")]
+    moved = tmp_path / "elsewhere.json"
+    saved.rename(moved)
+    before = len(endpoint.requests)
+    states = run("bfrs", endpoint, programs_dir=str(tmp_path / "empty"), program=str(moved))
+    assert len(endpoint.requests) - before == NUM  # no optimisation: the given program is evaluated
+    assert states[0].annotations[ANNOTATION]["optimisation"]["lm_calls"] is None  # its metadata stayed behind
+    with pytest.raises(ProgramError, match="does not exist"):
+        run("bfrs", endpoint, program=str(tmp_path / "missing.json"))

@@ -115,3 +115,19 @@ def test_offline_conf_on_the_embedded_model(tmp_path):
                  if s["name"].get("split") == "test" and "perturbation" not in s["name"]}
         if "method=helm" not in name:  # DSPy's prompts overflow the 256-token context: recorded, not raised
             assert stats["sp_request_failure"] == 1.0, name
+
+
+def test_optimize_command_saves_the_program_a_run_entry_reuses(tmp_path):
+    answers, wrong = synthetic_answer_key()
+    with FakeOpenAI(answers, wrong, {"helm": 0.5, "predict": 0.6, "cot": 0.85}) as fake:
+        model = write_prod_env(tmp_path, fake.base_url)
+        completed = run_command([BIN / "helm-plugins", "optimize", "--benchmark", "synthetic_arithmetic",
+                                 "--model-deployment", model, "--method", "bfrs", "--candidates", "2", "--no-progress",
+                                 "-n", "2"], cwd=tmp_path)
+        [meta] = list((tmp_path / "dspy_programs").glob("*/*/bfrs/seed0/*.meta.json"))
+        assert "saved" in completed.stdout and json.loads(meta.read_text())["lm_calls"] > 20
+        optimisation_requests = len(fake.requests)
+        run_command([BIN / "helm-run", "--run-entries",
+                     f"hp_structured_prompting:benchmark=synthetic_arithmetic,method=bfrs,candidates=2,optimize=never,"
+                     f"model={model}", "--suite", "t", "-m", "5", "-n", "2"], cwd=tmp_path)
+        assert len(fake.requests) - optimisation_requests <= 5  # evaluation only (some answered by the cache)
