@@ -11,7 +11,7 @@ data): mmlu_pro, gpqa, gsm8k, medcalc_bench, medec, head_qa, medbullets.
 
 import difflib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Dict, Iterable, List, Literal, Optional, Tuple
 
 from helm.benchmark.run_spec import RunSpec
