@@ -219,3 +219,20 @@ def test_program_loaded_from_a_local_path(key, tmp_path):
     assert states[0].annotations[ANNOTATION]["optimisation"]["lm_calls"] is None  # its metadata stayed behind
     with pytest.raises(ProgramError, match="does not exist"):
         run("bfrs", endpoint, program=str(tmp_path / "missing.json"))
+
+
+def test_paper_benchmarks_build_on_helms_own_run_specs():
+    from helm_plugins.structured_prompting.benchmarks import PAPER_BENCHMARKS
+    from helm_plugins.structured_prompting.executor import DSPyAdapterSpec
+
+    function = get_run_spec_function("hp_structured_prompting")
+    assert len(PAPER_BENCHMARKS) == 7
+    for benchmark in PAPER_BENCHMARKS:
+        baseline = function(benchmark=benchmark, method="helm")
+        metrics = {m.class_name for m in baseline.metric_specs}
+        assert "helm_plugins.structured_prompting.metrics.StructuredPromptingMetric" in metrics
+        for method in ("predict", "cot", "bfrs", "miprov2", "gepa"):
+            spec = function(benchmark=benchmark, method=method)
+            assert isinstance(spec.adapter_spec, DSPyAdapterSpec) and spec.scenario_spec == baseline.scenario_spec
+            assert spec.adapter_spec.method == baseline.adapter_spec.method  # HELM renders the same prompt
+            assert spec.groups == [f"hp_sp_{benchmark}_{method}"]
