@@ -176,15 +176,14 @@ def _cell(benchmark: str, model: str, runs: List[MethodRun], num_samples: int, s
         _, lo, hi = bootstrap_max(matrix[index: index + 1], num_samples, seed)
         per_method_ci[method] = [lo, hi]
     cell["scores_ci"] = per_method_ci
+    selected, held_out, chosen = cross_fitted_ceiling(matrix, seed)
+    cell.update({"selected_ceiling": selected, "selected_methods": [methods[c] for c in chosen],
+                 "gain": None, "gain_ci": [None, None], "selected_vs_baseline_p": None})
     if "helm" in by_method:
         baseline = matrix[methods.index("helm")]
         gain, gain_low, gain_high = bootstrap_gain(matrix, baseline, num_samples, seed)
-        selected, held_out, chosen = cross_fitted_ceiling(matrix, seed)
-        cell.update({
-            "gain": gain, "gain_ci": [gain_low, gain_high],
-            "selected_ceiling": selected, "selected_methods": [methods[c] for c in chosen],
-            "selected_vs_baseline_p": mcnemar_p(held_out, baseline),
-        })
+        cell.update({"gain": gain, "gain_ci": [gain_low, gain_high],
+                     "selected_vs_baseline_p": mcnemar_p(held_out, baseline)})
     return cell
 
 

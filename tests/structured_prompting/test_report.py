@@ -58,3 +58,20 @@ def test_mcnemar_on_known_discordant_counts():
     b = np.array([0] * 10 + [0] * 0 + [1] * 5)
     assert mcnemar_p(a, b) == pytest.approx(2 * 0.5**10)
     assert mcnemar_p(b, b) == 1.0
+
+
+def test_report_renders_cells_with_and_without_a_baseline():
+    from helm_plugins.structured_prompting.report import MethodRun, _cell, render_markdown
+
+    def runs(methods, scores):
+        return [MethodRun("synthetic_arithmetic", "m", method, f"r{method}", dict(enumerate(s)), {0: 1.0}, {})
+                for method, s in zip(methods, scores)]
+
+    with_baseline = _cell("synthetic_arithmetic", "m", runs(["helm", "cot"], [[0, 1, 0, 1], [1, 1, 1, 0]]), 200, 0)
+    without = _cell("synthetic_arithmetic", "m2", runs(["cot", "bfrs"], [[1, 0, 1, 0], [1, 1, 0, 0]]), 200, 0)
+    assert with_baseline["gain"] == pytest.approx(0.25) and without["gain"] is None
+    report = {"suite_dir": "s", "bootstrap_samples": 200, "seed": 0, "cells": [with_baseline, without],
+              "rankings": {"synthetic_arithmetic": {"models": 1, "kendall_tau": None, "rank_flips": 0}}, "models": {},
+              "benchmarks_with_rank_flips": 0}
+    text = render_markdown(report)
+    assert "No HELM baseline run" in text and "| synthetic_arithmetic | m | 50.0% | 75.0% |" in text
