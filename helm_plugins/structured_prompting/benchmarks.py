@@ -30,6 +30,7 @@ class Benchmark:
     letter_format: str = "{letter}"  # how an extracted letter is written for HELM's metric to read it
     val_fraction: float = 0.1  # share of the optimisation data used as DSPy's valset (the paper: 90/10)
     offline: bool = False
+    optimisation_scenario: str = ""  # scenario class adding a train split HELM's class leaves out (scenarios.py)
     notes: str = ""
 
 
@@ -55,6 +56,7 @@ def _synthetic(name: str) -> Callable[..., RunSpec]:
     return build
 
 
+_SCENARIOS = "helm_plugins.structured_prompting.scenarios"
 BENCHMARKS: Dict[str, Benchmark] = {
     b.name: b
     for b in [
@@ -71,9 +73,11 @@ BENCHMARKS: Dict[str, Benchmark] = {
         Benchmark("gsm8k", "GSM8K", _helm("gsm"), "final_number_exact_match", "number",
                   notes="optimisation data: GSM8K train"),
         Benchmark("medcalc_bench", "MedCalc-Bench", _helm("medcalc_bench"), "medcalc_bench_accuracy", "text",
-                  notes="HELM's scenario loads the test split only: optimisation needs program=<file>"),
+                  optimisation_scenario=f"{_SCENARIOS}.MedCalcBenchWithTrainScenario",
+                  notes="optimisation data: the Hugging Face train split (HELM's class loads test only)"),
         Benchmark("medec", "MedEC", _helm("medec"), "medec_error_flag_accuracy", "text",
-                  notes="HELM's scenario loads the test split only: optimisation needs program=<file>"),
+                  optimisation_scenario=f"{_SCENARIOS}.MedecWithTrainScenario",
+                  notes="optimisation data: the MEDEC-MS training CSV (HELM's class loads test only)"),
         Benchmark("head_qa", "HeadQA", _helm("head_qa", language="en"), "exact_match", "letter",
                   notes="optimisation data: HELM's train split if the scenario provides one"),
         Benchmark("medbullets", "MedBullets", _helm("medbullets"), "exact_match", "letter",

@@ -34,7 +34,7 @@ from helm.benchmark.model_metadata_registry import (
     INSTRUCTION_FOLLOWING_MODEL_TAG,
     get_model_metadata,
 )
-from helm.benchmark.scenarios.scenario import EVAL_SPLITS, VALID_SPLIT, Instance, create_scenario
+from helm.benchmark.scenarios.scenario import EVAL_SPLITS, VALID_SPLIT, Instance, ScenarioSpec, create_scenario
 from helm.benchmark.window_services.tokenizer_service import TokenizerService
 from helm.common.general import parallel_map
 from helm.common.hierarchical_logger import hlog, hwarn
@@ -180,10 +180,14 @@ def optimisation_examples(
     """The scenario's non-evaluation instances rendered by the benchmark's HELM adapter, split into train and val."""
     benchmark = get_benchmark(spec.dspy_benchmark)
     baseline = benchmark.baseline(**json.loads(spec.dspy_benchmark_args))
-    scenario = create_scenario(baseline.scenario_spec)
+    scenario_spec = baseline.scenario_spec
+    if benchmark.optimisation_scenario:
+        scenario_spec = ScenarioSpec(class_name=benchmark.optimisation_scenario, args=scenario_spec.args)
+    scenario = create_scenario(scenario_spec)
     instances = scenario.get_instances(os.path.join("benchmark_output", "scenarios", scenario.name))
     eval_splits = set(spec.eval_splits or EVAL_SPLITS)
-    pool = [i for i in instances if i.split not in eval_splits]
+    pool = [i if i.id is not None else dataclasses.replace(i, id=f"optimisation{n}")
+            for n, i in enumerate(i for i in instances if i.split not in eval_splits)]
     if not pool:
         raise ProgramError(
             f"{benchmark.name}: the HELM scenario has no instances outside the evaluation splits to optimise on; "

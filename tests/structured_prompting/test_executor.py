@@ -236,3 +236,39 @@ def test_paper_benchmarks_build_on_helms_own_run_specs():
             assert isinstance(spec.adapter_spec, DSPyAdapterSpec) and spec.scenario_spec == baseline.scenario_spec
             assert spec.adapter_spec.method == baseline.adapter_spec.method  # HELM renders the same prompt
             assert spec.groups == [f"hp_sp_{benchmark}_{method}"]
+
+
+def test_medical_scenarios_add_their_training_data(tmp_path, monkeypatch):
+    import csv
+
+    from helm.benchmark.scenarios import medcalc_bench_scenario
+
+    from helm_plugins.structured_prompting.scenarios import MedCalcBenchWithTrainScenario, MedecWithTrainScenario
+
+    def row(n, split):
+        return {"Question": f"What is the score ({split} {n})?", "Ground Truth Answer": str(n), "Row Number": n,
+                "Patient Note": f"Patient {split} {n}.", "Category": "lab", "Upper Limit": str(n), "Lower Limit": str(n),
+                "Calculator Name": "x", "Calculator ID": 1, "Note ID": n, "Note Type": "t", "Relevant Entities": "{}",
+                "Ground Truth Explanation": ""}
+
+    monkeypatch.setattr(medcalc_bench_scenario, "load_dataset",
+                        lambda path: {"train": [row(n, "train") for n in range(3)], "test": [row(n, "test") for n in range(2)]})
+    instances = MedCalcBenchWithTrainScenario().get_instances(str(tmp_path))
+    assert sorted((i.split, i.id) for i in instances) == [
+        ("test", 0), ("test", 1), ("train", "train-0"), ("train", "train-1"), ("train", "train-2")]
+    check_disjoint([i for i in instances if i.split == "test"], [i for i in instances if i.split == "train"], "medcalc")
+
+    def download(self, url, output_path, file_name):
+        path = tmp_path / file_name
+        with open(path, "w", newline="") as f:
+            writer = csv.DictWriter(f, ["Text ID", "Sentences", "Error Flag", "Error Sentence ID", "Corrected Sentence"])
+            writer.writeheader()
+            for n in range(2):
+                writer.writerow({"Text ID": n, "Sentences": f"0 Note {file_name} {n}.", "Error Flag": n % 2,
+                                 "Error Sentence ID": "0" if n % 2 else "-1", "Corrected Sentence": "0 Fixed." if n % 2 else "NA"})
+        return str(path)
+
+    monkeypatch.setattr(MedecWithTrainScenario, "download_csv", download)
+    medec = MedecWithTrainScenario().get_instances(str(tmp_path))
+    assert [i.split for i in medec] == ["test", "test", "train", "train"]
+    assert [i.references[0].output.text for i in medec if i.split == "train"] == ["CORRECT", "0 0 Fixed."]
