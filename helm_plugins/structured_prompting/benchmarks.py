@@ -79,7 +79,8 @@ BENCHMARKS: Dict[str, Benchmark] = {
                   optimisation_scenario=f"{_SCENARIOS}.MedecWithTrainScenario",
                   notes="optimisation data: the MEDEC-MS training CSV (HELM's class loads test only)"),
         Benchmark("head_qa", "HeadQA", _helm("head_qa", language="en"), "exact_match", "letter",
-                  notes="optimisation data: HELM's train split if the scenario provides one"),
+                  optimisation_scenario=f"{_SCENARIOS}.HeadQAWithTrainScenario",
+                  notes="optimisation data: the Hugging Face train split (HELM's class loads test only)"),
         Benchmark("medbullets", "MedBullets", _helm("medbullets"), "exact_match", "letter",
                   notes="HELM's scenario loads op5 (test) only: optimisation needs program=<file>"),
     ]

@@ -272,3 +272,21 @@ def test_medical_scenarios_add_their_training_data(tmp_path, monkeypatch):
     medec = MedecWithTrainScenario().get_instances(str(tmp_path))
     assert [i.split for i in medec] == ["test", "test", "train", "train"]
     assert [i.references[0].output.text for i in medec if i.split == "train"] == ["CORRECT", "0 0 Fixed."]
+
+
+def test_headqa_adds_its_train_split(tmp_path, monkeypatch):
+    from helm.benchmark.scenarios import headqa_scenario
+
+    from helm_plugins.structured_prompting.scenarios import HeadQAWithTrainScenario
+
+    def example(n, split):
+        return {"qtext": f"{split} question {n}?", "ra": 1, "image": None, "category": "medicine", "qid": n,
+                "name": "x", "year": 2020, "answers": [{"aid": 1, "atext": "yes"}, {"aid": 2, "atext": "no"}]}
+
+    data = {"train": [example(n, "train") for n in range(3)], "test": [example(n, "test") for n in range(2)]}
+    monkeypatch.setattr(headqa_scenario, "load_dataset", lambda *args, **kwargs: data)
+    instances = HeadQAWithTrainScenario().get_instances(str(tmp_path))
+    assert [(i.split, i.input.text) for i in instances] == [
+        ("test", "test question 0?"), ("test", "test question 1?"),
+        ("train", "train question 0?"), ("train", "train question 1?"), ("train", "train question 2?")]
+    assert headqa_scenario.load_dataset("x")["train"] is data["train"]  # the loader is restored
