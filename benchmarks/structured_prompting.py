@@ -44,7 +44,8 @@ def optimiser_calls(method: str) -> int:
     from helm.common.request import GeneratedOutput, RequestResult
 
     from helm_plugins.structured_prompting.lm import HELMLM
-    from helm_plugins.structured_prompting.optimize import OptimiserBudget, optimise
+    from helm_plugins.structured_prompting.adapter_spec import OptimiserBudget
+    from helm_plugins.structured_prompting.optimize import optimise
     from helm_plugins.synthetic.arithmetic import generate_arithmetic_problems
 
     from tests.structured_prompting.fake_openai import FakeOpenAI

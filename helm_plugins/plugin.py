@@ -13,7 +13,7 @@ add_run_entry_context()
 register_tiny_default()
 register_tiny_default_speculative()
 
-from helm_plugins.structured_prompting.executor import install_dspy_executor  # noqa: E402
+from helm_plugins.structured_prompting.adapter_spec import install_dspy_executor  # noqa: E402
 
 install_dspy_executor()  # runs with a DSPyAdapterSpec execute their DSPy program
 

@@ -1,10 +1,10 @@
 """Running a DSPy program per instance inside helm-run, every LM call through HELM's request context.
 
-A structured-prompting run spec carries a `DSPyAdapterSpec`: HELM's adapter for the benchmark renders each
-instance's prompt as usual (it becomes the program's `inputs`), then HELM's Executor, patched once by
-`install_dspy_executor` (plugin import), sees the spec and runs the method's DSPy program on each request state,
-in HELM's `-n` threads, with a `HELMLM` whose requests go through `Executor.context.make_request` — the same
-client, cache and retries as HELM's own requests. Runs without a `DSPyAdapterSpec` are untouched.
+A structured-prompting run spec carries a `DSPyAdapterSpec` (adapter_spec.py): HELM's adapter for the benchmark
+renders each instance's prompt as usual (it becomes the program's `inputs`), then HELM's Executor, patched once at
+plugin load, hands the scenario state to `DSPyExecution`, which runs the method's DSPy program on each request
+state in HELM's `-n` threads, with a `HELMLM` whose requests go through `Executor.context.make_request` — the same
+client, cache and retries as HELM's own requests.
 
 Per instance the result's completion is the strictly extracted answer written as HELM's metric reads it (empty
 when the output cannot be read: scored wrong), `thinking` holds the program's reasoning, and the
@@ -17,7 +17,6 @@ import dataclasses
 import json
 import os
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -43,7 +42,8 @@ from helm.common.tokenization_request import TokenizationRequest
 
 from helm_plugins.structured_prompting.benchmarks import LeakageError, check_disjoint, get_benchmark, split_optimisation
 from helm_plugins.structured_prompting.lm import CallLog, HELMLM, LMRequestFailed
-from helm_plugins.structured_prompting.optimize import CallProgress, OptimiserBudget, optimise
+from helm_plugins.structured_prompting.adapter_spec import DSPyAdapterSpec, OptimiserBudget
+from helm_plugins.structured_prompting.optimize import CallProgress, optimise
 from helm_plugins.structured_prompting.programs import (
     OPTIMISERS,
     HELMMetric,
@@ -56,54 +56,6 @@ from helm_plugins.structured_prompting.programs import (
 )
 
 ANNOTATION = "structured_prompting"
-
-
-@dataclass(frozen=True)
-class DSPyAdapterSpec(AdapterSpec):
-    """HELM's adapter spec of the benchmark (it renders the `inputs`), plus the DSPy method of the run."""
-
-    dspy_benchmark: str = ""
-    """Name in helm_plugins.structured_prompting.benchmarks.BENCHMARKS."""
-
-    dspy_benchmark_args: str = "{}"
-    """JSON of the benchmark's run-spec arguments (synthetic benchmarks: num_instances, seed)."""
-
-    dspy_method: str = "cot"
-    """predict, cot, bfrs, miprov2 or gepa."""
-
-    dspy_seed: int = 0
-    """Optimiser seed (and the seed of the train/val split)."""
-
-    dspy_program: str = ""
-    """Optimised program file to load instead of the keyed path under dspy_programs_dir."""
-
-    dspy_programs_dir: str = "dspy_programs"
-    """Where optimised programs are saved and looked up."""
-
-    dspy_optimize: str = "auto"
-    """auto: optimise when the program is missing; never: a missing program is an error (offline use)."""
-
-    dspy_prompt_model: str = ""
-    """Deployment proposing instructions (MIPROv2) or reflecting (GEPA); empty: the task model."""
-
-    dspy_budget: str = "{}"
-    """JSON of OptimiserBudget fields overriding the paper's defaults."""
-
-
-def install_dspy_executor() -> None:
-    """Patch HELM's Executor.execute once so that runs with a DSPyAdapterSpec execute their DSPy program."""
-    original = Executor.execute
-    if getattr(original, "runs_dspy_programs", False):
-        return
-
-    def execute(self: Executor, scenario_state: ScenarioState) -> ScenarioState:
-        if isinstance(scenario_state.adapter_spec, DSPyAdapterSpec) and not self.execution_spec.dry_run:
-            return DSPyExecution(self, scenario_state.adapter_spec).execute(scenario_state)
-        return original(self, scenario_state)
-
-    execute.runs_dspy_programs = True  # type: ignore[attr-defined]
-    execute.__wrapped__ = original  # type: ignore[attr-defined]
-    Executor.execute = execute  # type: ignore[method-assign]
 
 
 def token_counter(context, model_deployment: str) -> Callable[[str], Optional[int]]:

@@ -10,22 +10,11 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional
 
 import dspy
-from pydantic import BaseModel, Field
 from tqdm import tqdm
 
+from helm_plugins.structured_prompting.adapter_spec import OptimiserBudget
 from helm_plugins.structured_prompting.lm import CallLog, HELMLM
 from helm_plugins.structured_prompting.programs import OPTIMISERS, ProgramError, build_program
-
-
-class OptimiserBudget(BaseModel):
-    """Optimiser settings; the defaults are the paper's."""
-
-    max_bootstrapped_demos: int = Field(3, ge=0)  # demos with bootstrapped reasoning
-    max_labeled_demos: int = Field(3, ge=0)  # demos taken from the trainset as labelled
-    candidates: int = Field(16, ge=1)  # BFRS: candidate programs (plus zero-shot, labelled-only, unshuffled)
-    auto: str = "light"  # MIPROv2 and GEPA budget preset
-    gepa_max_metric_calls: Optional[int] = Field(None, ge=1)  # GEPA: explicit budget instead of `auto`
-    num_threads: int = Field(1, ge=1)
 
 
 @dataclass

@@ -19,16 +19,10 @@ from pydantic import Field
 
 from helm_plugins.common.run_entries import plugin_run_spec_function
 from helm_plugins.structured_prompting.benchmarks import BENCHMARKS, get_benchmark
-from helm_plugins.structured_prompting.executor import DSPyAdapterSpec
-from helm_plugins.structured_prompting.metrics import StructuredPromptingMetric
-from helm_plugins.structured_prompting.optimize import OptimiserBudget
+from helm_plugins.structured_prompting.adapter_spec import DSPyAdapterSpec, OptimiserBudget
 
 Method = Literal["helm", "predict", "cot", "bfrs", "miprov2", "gepa"]
 BenchmarkName = Literal[tuple(BENCHMARKS)]  # type: ignore[valid-type]
-
-
-def _class_name(cls: type) -> str:
-    return f"{cls.__module__}.{cls.__name__}"
 
 
 def group_name(benchmark: str, method: str) -> str:
@@ -61,7 +55,9 @@ def get_structured_prompting_spec(
     if bench.offline:
         name += f",num_instances={num_instances},data_seed={data_seed}"
     metric_specs = list(baseline.metric_specs) + [
-        MetricSpec(class_name=_class_name(StructuredPromptingMetric), args={"benchmark": benchmark})
+        # named, not imported: the metric module loads HELM's metrics and DSPy's helpers only when a run scores
+        MetricSpec(class_name="helm_plugins.structured_prompting.metrics.StructuredPromptingMetric",
+                   args={"benchmark": benchmark})
     ]
     if method == "helm":
         return dataclasses.replace(baseline, name=name, metric_specs=metric_specs,

@@ -223,7 +223,7 @@ def test_program_loaded_from_a_local_path(key, tmp_path):
 
 def test_paper_benchmarks_build_on_helms_own_run_specs():
     from helm_plugins.structured_prompting.benchmarks import PAPER_BENCHMARKS
-    from helm_plugins.structured_prompting.executor import DSPyAdapterSpec
+    from helm_plugins.structured_prompting.adapter_spec import DSPyAdapterSpec
 
     function = get_run_spec_function("hp_structured_prompting")
     assert len(PAPER_BENCHMARKS) == 7
