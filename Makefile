@@ -46,6 +46,7 @@ demo: install system-deps-demo
 	$(BIN)/helm-plugins entce --demo --suite $(SUITE) --output demo_output/entce-demo --no-progress
 	$(BIN)/helm-plugins uq-report --suite $(SUITE)
 	$(BIN)/helm-plugins spec-matrix --suite $(SUITE)
+	$(BIN)/helm-plugins ceiling --suite $(SUITE) > /dev/null
 	$(BIN)/helm-plugins summarize --suite $(SUITE)
 	@echo
 	@echo "Leaderboard ready. Serve it with:"
@@ -60,7 +61,8 @@ bench: install
 	scripts/build_arctic_suffix_tree.sh $(VENV) .venv-arctic || echo "arctic-inference not built: its comparison is skipped"
 	$(BIN)/python benchmarks/foundation.py --output benchmarks/foundation.md
 	$(BIN)/python benchmarks/speculative.py --arctic-python .venv-arctic/bin/python --output benchmarks/speculative.md
-	cat benchmarks/HEADER.md benchmarks/foundation.md benchmarks/speculative.md > BENCHMARKS.md
+	$(BIN)/python benchmarks/structured_prompting.py --output benchmarks/structured_prompting.md
+	cat benchmarks/HEADER.md benchmarks/foundation.md benchmarks/speculative.md benchmarks/structured_prompting.md > BENCHMARKS.md
 
 clean:
-	rm -rf benchmark_output prod_env demo_output pretrain_output speculate_output provenance_output fairness_frontier_output relative_scaling_output entce_output
+	rm -rf benchmark_output prod_env dspy_programs demo_output pretrain_output speculate_output provenance_output fairness_frontier_output relative_scaling_output entce_output

@@ -18,6 +18,7 @@ SUBCOMMAND_MODULES = [
     "helm_plugins.statistics.entropy_calibration.cli",
     "helm_plugins.judges.uq.cli",
     "helm_plugins.judges.spec_adherence.cli",
+    "helm_plugins.structured_prompting.cli",
     "helm_plugins.summarize",
 ]
 

@@ -13,6 +13,10 @@ add_run_entry_context()
 register_tiny_default()
 register_tiny_default_speculative()
 
+from helm_plugins.structured_prompting.adapter_spec import install_dspy_executor  # noqa: E402
+
+install_dspy_executor()  # runs with a DSPyAdapterSpec execute their DSPy program
+
 # Run spec modules register their `hp_*` functions with HELM on import.
 import helm_plugins.judges.spec_adherence.run_specs  # noqa: E402,F401
 import helm_plugins.judges.uq.run_specs  # noqa: E402,F401
@@ -20,4 +24,5 @@ import helm_plugins.statistics.entropy_calibration.run_specs  # noqa: E402,F401
 import helm_plugins.statistics.fairness_frontier.run_specs  # noqa: E402,F401
 import helm_plugins.statistics.provenance.run_specs  # noqa: E402,F401
 import helm_plugins.statistics.relative_scaling.run_specs  # noqa: E402,F401
+import helm_plugins.structured_prompting.run_specs  # noqa: E402,F401
 import helm_plugins.synthetic.run_specs  # noqa: E402,F401

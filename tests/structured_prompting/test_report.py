@@ -1,0 +1,77 @@
+"""Statistics of the ceiling report on planted data with known answers."""
+
+import numpy as np
+import pytest
+
+from helm_plugins.structured_prompting.report import (
+    bootstrap_gain,
+    bootstrap_max,
+    cross_fitted_ceiling,
+    mcnemar_p,
+    ranking_change,
+)
+
+
+def test_bootstrap_ci_of_the_max_covers_the_true_ceiling_at_the_nominal_rate():
+    rng = np.random.default_rng(0)
+    true_means = np.array([0.55, 0.62, 0.75])  # the true ceiling is 0.75
+    simulations, covered = 300, 0
+    for k in range(simulations):
+        scores = (rng.random((3, 300)) < true_means[:, None]).astype(float)
+        _, low, high = bootstrap_max(scores, num_samples=500, seed=k)
+        covered += low <= 0.75 <= high
+    assert 0.90 <= covered / simulations <= 0.99
+
+
+def test_bootstrap_max_of_identical_methods_is_their_mean():
+    scores = np.tile(np.array([1.0, 0.0, 1.0, 1.0]), (3, 1))
+    ceiling, low, high = bootstrap_max(scores, num_samples=200)
+    assert ceiling == 0.75 and low <= 0.75 <= high
+
+
+def test_bootstrap_gain_is_paired():
+    baseline = np.array([0.0, 1.0] * 50)
+    scores = np.vstack([baseline, np.ones(100)])
+    gain, low, high = bootstrap_gain(scores, baseline, num_samples=500)
+    assert gain == pytest.approx(0.5) and 0.35 < low < 0.5 < high < 0.65
+
+
+def test_kendall_tau_and_rank_flips_on_a_planted_table():
+    baseline = {"a": 0.9, "b": 0.8, "c": 0.7, "d": 0.6}
+    ceiling = {"a": 0.85, "b": 0.95, "c": 0.70, "d": 0.75}  # a<->b and c<->d swap: 2 of 6 pairs discordant
+    tau, flips = ranking_change(baseline, ceiling)
+    assert flips == 2 and tau == pytest.approx((4 - 2) / 6)
+    assert ranking_change(baseline, baseline) == (pytest.approx(1.0), 0)
+    assert ranking_change({"a": 0.5}, {"a": 0.9}) == (None, 0)
+
+
+def test_cross_fitted_ceiling_picks_the_method_that_is_better_out_of_sample():
+    rng = np.random.default_rng(1)
+    good = (rng.random(400) < 0.8).astype(float)
+    scores = np.vstack([(rng.random(400) < 0.5).astype(float), good])
+    value, held_out, chosen = cross_fitted_ceiling(scores, seed=0)
+    assert chosen == [1, 1] and value == pytest.approx(good.mean()) and np.array_equal(held_out, good)
+
+
+def test_mcnemar_on_known_discordant_counts():
+    a = np.array([1] * 10 + [0] * 0 + [1] * 5)
+    b = np.array([0] * 10 + [0] * 0 + [1] * 5)
+    assert mcnemar_p(a, b) == pytest.approx(2 * 0.5**10)
+    assert mcnemar_p(b, b) == 1.0
+
+
+def test_report_renders_cells_with_and_without_a_baseline():
+    from helm_plugins.structured_prompting.report import MethodRun, _cell, render_markdown
+
+    def runs(methods, scores):
+        return [MethodRun("synthetic_arithmetic", "m", method, f"r{method}", dict(enumerate(s)), {0: 1.0}, {})
+                for method, s in zip(methods, scores)]
+
+    with_baseline = _cell("synthetic_arithmetic", "m", runs(["helm", "cot"], [[0, 1, 0, 1], [1, 1, 1, 0]]), 200, 0)
+    without = _cell("synthetic_arithmetic", "m2", runs(["cot", "bfrs"], [[1, 0, 1, 0], [1, 1, 0, 0]]), 200, 0)
+    assert with_baseline["gain"] == pytest.approx(0.25) and without["gain"] is None
+    report = {"suite_dir": "s", "bootstrap_samples": 200, "seed": 0, "cells": [with_baseline, without],
+              "rankings": {"synthetic_arithmetic": {"models": 1, "kendall_tau": None, "rank_flips": 0}}, "models": {},
+              "benchmarks_with_rank_flips": 0}
+    text = render_markdown(report)
+    assert "No HELM baseline run" in text and "| synthetic_arithmetic | m | 50.0% | 75.0% |" in text
