@@ -53,10 +53,10 @@ def optimiser_calls(method: str) -> int:
     problems = generate_arithmetic_problems(300, 7, "train")
     fake = FakeOpenAI({p.question: str(p.answer) for p in problems}, {p.question: str(p.answer + 1) for p in problems},
                       {"predict": 0.6, "cot": 0.85})
-    fake.server.server_close()  # only its reply logic is used: no HTTP in the call count
+    fake.httpd.server_close()  # only its reply logic is used: no HTTP in the call count
 
     def make_request(request):
-        text = fake.reply(request.messages)
+        text = fake.reply_to(request.messages)
         return RequestResult(success=True, cached=False, embedding=[], request_time=0.0,
                              completions=[GeneratedOutput(text=text, logprob=0, tokens=[])] * request.num_completions)
 

@@ -5,16 +5,14 @@ system message lists) and plain HELM prompts with the bare answer. Which questio
 `answers` maps a question text to its correct answer; a question is answered correctly when a seeded hash of
 (question, mode) falls below `accuracy[mode]`, where mode is "cot" when the prompt asks for a `reasoning` field,
 "predict" for other DSPy prompts and "helm" for plain prompts. Questions in `malformed` get a reply without
-field markers. Every request body is recorded.
+field markers. Every request body is recorded (`bodies`).
 """
 
 import hashlib
-import json
 import re
-import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Dict, List, Optional
+
+from tests.fake_openai import FakeOpenAIServer
 
 FIELD = re.compile(r"^\d+\. `(\w+)`", re.MULTILINE)
 
@@ -24,61 +22,15 @@ def planted(question: str, mode: str, accuracy: float) -> bool:
     return int.from_bytes(digest[:4], "big") / 2**32 < accuracy
 
 
-class FakeOpenAI:
+class FakeOpenAI(FakeOpenAIServer):
     def __init__(self, answers: Dict[str, str], wrong: Dict[str, str], accuracy: Dict[str, float],
                  malformed=(), latency: float = 0.0, fail_status: Optional[int] = None):
+        super().__init__(latency=latency, fail_status=fail_status)
         self.answers, self.wrong, self.accuracy = answers, wrong, accuracy
         self.malformed = set(malformed)
-        self.latency = latency
-        self.fail_status = fail_status
-        self.requests: List[dict] = []
-        self.lock = threading.Lock()
-        fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                with fake.lock:
-                    fake.requests.append(body)
-                if fake.latency:
-                    time.sleep(fake.latency)
-                if fake.fail_status:
-                    self.send_response(fake.fail_status)
-                    self.send_header("Content-Type", "application/json")
-                    self.end_headers()
-                    self.wfile.write(json.dumps({"error": {"message": "planted failure", "type": "bad_request"}}).encode())
-                    return
-                texts = [fake.reply(body["messages"]) for _ in range(body.get("n") or 1)]
-                payload = {
-                    "id": "x", "object": "chat.completion", "created": 0, "model": body["model"],
-                    "choices": [{"index": i, "finish_reason": "stop",
-                                 "message": {"role": "assistant", "content": t}} for i, t in enumerate(texts)],
-                    "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-                }
-                data = json.dumps(payload).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-
-    def __enter__(self) -> "FakeOpenAI":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    def replies(self, body: dict) -> List[str]:
+        return [self.reply_to(body["messages"]) for _ in range(body.get("n") or 1)]
 
     def question_of(self, text: str) -> Optional[str]:
         return next((q for q in self.answers if q in text), None)
@@ -89,7 +41,7 @@ class FakeOpenAI:
         right = planted(question, mode, self.accuracy.get(mode, 0.0))
         return self.answers[question] if right else self.wrong[question]
 
-    def reply(self, messages: List[dict]) -> str:
+    def reply_to(self, messages: List[dict]) -> str:
         system = next((m["content"] for m in messages if m["role"] == "system"), "")
         last = messages[-1]["content"]
         question = self.question_of(last)

@@ -46,7 +46,7 @@ class Endpoint:
 
     def __init__(self, key, malformed=(), fail=False, accuracy=None):
         self.fake = FakeOpenAI(*key, accuracy or {"helm": 0.5, "predict": 0.5, "cot": 0.9}, malformed=malformed)
-        self.fake.server.server_close()  # only its reply logic is used
+        self.fake.httpd.server_close()  # only its reply logic is used
         self.requests = []
         self.fail = fail
 
@@ -54,7 +54,7 @@ class Endpoint:
         self.requests.append(request)
         if self.fail:
             return RequestResult(success=False, cached=False, error="planted provider error", completions=[], embedding=[])
-        text = self.fake.reply(request.messages)
+        text = self.fake.reply_to(request.messages)
         return RequestResult(success=True, cached=False, request_time=0.0, embedding=[],
                              completions=[GeneratedOutput(text=text, logprob=0.0, tokens=[])] * request.num_completions)
 

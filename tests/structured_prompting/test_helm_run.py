@@ -33,11 +33,11 @@ def suite(tmp_path_factory):
         model = write_prod_env(root, fake.base_url)
         command = [BIN / "helm-run", "--run-entries", *entries(model), "--suite", "t", "-m", "12", "-n", "4"]
         run_command(command, cwd=root)
-        first = list(fake.requests)
+        first = list(fake.bodies)
         shutil.rmtree(root / "dspy_programs")  # optimise again: every call must now come from HELM's cache
         shutil.rmtree(root / "benchmark_output" / "runs" / "t")
         run_command(command, cwd=root)
-        second = fake.requests[len(first):]
+        second = fake.bodies[len(first):]
     return root, first, second, malformed
 
 
@@ -126,8 +126,8 @@ def test_optimize_command_saves_the_program_a_run_entry_reuses(tmp_path):
                                  "-n", "2"], cwd=tmp_path)
         [meta] = list((tmp_path / "dspy_programs").glob("*/*/bfrs/seed0/*.meta.json"))
         assert "saved" in completed.stdout and json.loads(meta.read_text())["lm_calls"] > 20
-        optimisation_requests = len(fake.requests)
+        optimisation_requests = len(fake.bodies)
         run_command([BIN / "helm-run", "--run-entries",
                      f"hp_structured_prompting:benchmark=synthetic_arithmetic,method=bfrs,candidates=2,optimize=never,"
                      f"model={model}", "--suite", "t", "-m", "5", "-n", "2"], cwd=tmp_path)
-        assert len(fake.requests) - optimisation_requests <= 5  # evaluation only (some answered by the cache)
+        assert len(fake.bodies) - optimisation_requests <= 5  # evaluation only (some answered by the cache)
