@@ -10,8 +10,8 @@ BIN := $(VENV)/bin
 SUITE ?= demo
 MAX_EVAL_INSTANCES ?= 100
 # Debian packages, installed with apt-get only when missing.
-DEBIAN_PACKAGES_DEMO :=
-DEBIAN_PACKAGES_TEST := chromium
+DEBIAN_PACKAGES_DEMO := flite espeak-ng sox libsox-fmt-mp3
+DEBIAN_PACKAGES_TEST := chromium flite espeak-ng sox libsox-fmt-mp3
 DEBIAN_PACKAGES_BENCH := g++
 
 export HF_HUB_OFFLINE := 1

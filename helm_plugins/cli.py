@@ -16,6 +16,7 @@ SUBCOMMAND_MODULES = [
     "helm_plugins.statistics.fairness_frontier.cli",
     "helm_plugins.statistics.relative_scaling.cli",
     "helm_plugins.statistics.entropy_calibration.cli",
+    "helm_plugins.audio.cli",
     "helm_plugins.summarize",
 ]
 

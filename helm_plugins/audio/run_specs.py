@@ -97,7 +97,7 @@ def get_audio_asr_spec(
     snr_db: Optional[float] = None,
     num_sentences: Count = 10,
     seed: int = 0,
-    subject: str = "gnoise",
+    subject: str = "librispeech_gnoise",
     level: int = 1,
 ) -> RunSpec:
     """Perception (clean speech) or robustness (with `snr_db`, or released speech_robust_bench at `level`).
