@@ -1,0 +1,143 @@
+"""The offline cascade on real synthetic speech, and the API audio path against a local OpenAI-compatible server."""
+
+import base64
+import io
+import json
+import threading
+import wave
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from helm.common.cache import BlackHoleCacheConfig
+from helm.common.media_object import MediaObject, MultimediaObject
+from helm.common.request import Request
+
+from helm_plugins.audio.clients import OpenAIAudioClient, SpeechCascadeClient
+from helm_plugins.audio.metrics import asr_scores
+from helm_plugins.audio.synthesis import Synthesizer
+
+SENTENCES = ["the young doctor carried a heavy box to the station", "my careful farmer bought a chair at the church"]
+CASCADE_WER_BOUND = 0.25  # pocketsphinx on flite's slt and rms voices: measured 0.0-0.2 per sentence
+
+
+def _audio_request(path, model="helm-plugins/pocketsphinx", question="What is said?"):
+    media = [MediaObject(content_type="audio/wav", location=str(path))]
+    if question:
+        media.append(MediaObject(content_type="text/plain", text=question))
+    return Request(model=model, model_deployment=model, multimodal_prompt=MultimediaObject(media), max_tokens=10)
+
+
+def test_cascade_transcribes_synthetic_speech_under_the_wer_bound(tmp_path):
+    client = SpeechCascadeClient(BlackHoleCacheConfig())
+    synthesizer = Synthesizer(tmp_path)
+    wers = []
+    for sentence, voice in zip(SENTENCES, ["slt", "rms"]):
+        result = client.make_request(_audio_request(synthesizer.speak(sentence, voice), question=None))
+        assert result.success
+        wers.append(asr_scores(sentence, result.completions[0].text)["wer"])
+    assert sum(wers) / len(wers) <= CASCADE_WER_BOUND
+
+
+def test_cascade_records_unusable_audio_as_a_non_retriable_failure(tmp_path):
+    client = SpeechCascadeClient(BlackHoleCacheConfig())
+    corrupt = tmp_path / "corrupt.wav"
+    corrupt.write_bytes(b"RIFF....garbage")
+    empty = tmp_path / "empty.wav"
+    empty.write_bytes(b"")
+    for path in (corrupt, empty):
+        result = client.make_request(_audio_request(path))
+        assert not result.success and result.error.startswith("unusable audio:")
+        assert result.error_flags.is_retriable is False and result.error_flags.is_fatal is False
+    text_only = client.make_request(Request(model="helm-plugins/pocketsphinx", model_deployment="helm-plugins/pocketsphinx",
+                                            prompt="hello"))
+    assert not text_only.success and "multimodal" in text_only.error
+
+
+def test_cascade_resamples_other_rates(tmp_path):
+    import subprocess
+
+    clean = Synthesizer(tmp_path).speak(SENTENCES[0], "slt")
+    resampled = tmp_path / "44k.wav"
+    subprocess.run(["sox", str(clean), "-r", "44100", str(resampled)], check=True)
+    result = SpeechCascadeClient(BlackHoleCacheConfig()).make_request(_audio_request(resampled, question=None))
+    assert asr_scores(SENTENCES[0], result.completions[0].text)["wer"] <= CASCADE_WER_BOUND
+
+
+class FakeAudioServer(BaseHTTPRequestHandler):
+    """OpenAI-compatible /chat/completions that checks each input_audio part is valid base64 WAV."""
+
+    received = []
+    reject_audio = False
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        FakeAudioServer.received.append(body)
+        if FakeAudioServer.reject_audio:
+            return self._reply(400, {"error": {"message": "This model does not support audio input.",
+                                               "type": "invalid_request_error"}})
+        described = []
+        for part in body["messages"][0]["content"]:
+            if part["type"] == "input_audio":
+                assert part["input_audio"]["format"] == "wav"
+                with wave.open(io.BytesIO(base64.b64decode(part["input_audio"]["data"], validate=True))) as wav:
+                    described.append(f"{wav.getframerate()} Hz, {wav.getnframes()} frames")
+        self._reply(200, {
+            "id": "x", "object": "chat.completion", "created": 0, "model": body["model"],
+            "choices": [{"index": 0, "finish_reason": "stop",
+                         "message": {"role": "assistant", "content": "; ".join(described)}}],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+        })
+
+    def _reply(self, status, payload):
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def fake_server():
+    FakeAudioServer.received, FakeAudioServer.reject_audio = [], False
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeAudioServer)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    server.shutdown()
+    server.server_close()
+
+
+def test_api_client_sends_base64_wav_as_input_audio(fake_server, tmp_path):
+    path = Synthesizer(tmp_path).speak("good morning", "rms")
+    client = OpenAIAudioClient(BlackHoleCacheConfig(), api_key="test-key", base_url=fake_server, max_retries=0)
+    result = client.make_request(_audio_request(path, model="openai/gpt-4o-audio-preview-2024-12-17"))
+    assert result.success, result.error
+    with wave.open(str(path)) as wav:
+        assert result.completions[0].text == f"16000 Hz, {wav.getnframes()} frames"
+    content = FakeAudioServer.received[0]["messages"][0]["content"]
+    assert [part["type"] for part in content] == ["input_audio", "text"]
+    assert content[1]["text"] == "What is said?"
+    assert FakeAudioServer.received[0]["model"] == "gpt-4o-audio-preview-2024-12-17"
+
+
+def test_api_client_records_an_audio_refusal_without_retrying(fake_server, tmp_path):
+    FakeAudioServer.reject_audio = True
+    path = Synthesizer(tmp_path).speak("good morning", "rms")
+    client = OpenAIAudioClient(BlackHoleCacheConfig(), api_key="test-key", base_url=fake_server, max_retries=0)
+    result = client.make_request(_audio_request(path, model="openai/gpt-4o-mini"))
+    assert not result.success and "does not support audio" in result.error
+    assert result.error_flags.is_retriable is False and result.error_flags.is_fatal is False
+    assert "test-key" not in result.error
+
+
+def test_api_client_never_sends_unreadable_audio(fake_server, tmp_path):
+    empty = tmp_path / "empty.wav"
+    empty.write_bytes(b"")
+    client = OpenAIAudioClient(BlackHoleCacheConfig(), api_key="test-key", base_url=fake_server, max_retries=0)
+    result = client.make_request(_audio_request(empty, model="openai/gpt-4o-audio-preview-2024-12-17"))
+    assert not result.success and "empty (0 bytes)" in result.error and result.error_flags.is_retriable is False
+    assert FakeAudioServer.received == []
