@@ -44,6 +44,7 @@ demo: install system-deps-demo
 	$(BIN)/helm-plugins provenance --demo --suite $(SUITE) --output demo_output/provenance-demo --no-progress
 	$(BIN)/helm-plugins fairness-frontier --demo --suite $(SUITE) --output demo_output/fairness-frontier-demo --no-progress
 	$(BIN)/helm-plugins entce --demo --suite $(SUITE) --output demo_output/entce-demo --no-progress
+	$(BIN)/helm-plugins audio-report --suite $(SUITE) --output demo_output/audio-report
 	$(BIN)/helm-plugins summarize --suite $(SUITE)
 	@echo
 	@echo "Leaderboard ready. Serve it with:"
@@ -61,4 +62,4 @@ bench: install
 	cat benchmarks/HEADER.md benchmarks/foundation.md benchmarks/speculative.md > BENCHMARKS.md
 
 clean:
-	rm -rf benchmark_output prod_env demo_output pretrain_output speculate_output provenance_output fairness_frontier_output relative_scaling_output entce_output
+	rm -rf benchmark_output prod_env demo_output pretrain_output speculate_output provenance_output fairness_frontier_output relative_scaling_output entce_output audio_output
