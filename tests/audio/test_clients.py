@@ -141,3 +141,32 @@ def test_api_client_never_sends_unreadable_audio(fake_server, tmp_path):
     result = client.make_request(_audio_request(empty, model="openai/gpt-4o-audio-preview-2024-12-17"))
     assert not result.success and "empty (0 bytes)" in result.error and result.error_flags.is_retriable is False
     assert FakeAudioServer.received == []
+
+
+def test_cascade_rejects_audio_below_8khz(tmp_path):
+    import numpy as np
+
+    from helm_plugins.audio.synthesis import write_wav
+
+    low = tmp_path / "low.wav"
+    write_wav(low, np.random.default_rng(0).normal(0, 0.1, 4000), rate=4000)
+    result = SpeechCascadeClient(BlackHoleCacheConfig()).make_request(_audio_request(low))
+    assert not result.success and "needs at least 8000 Hz" in result.error
+
+
+def test_cascade_fits_a_long_transcript_into_the_text_model_window(tmp_path):
+    import helm_plugins.plugin  # noqa: F401  (registers tiny-default)
+    from helm.common.cache_backend_config import SqliteCacheBackendConfig
+    from helm.common.tokenization_request import TokenizationRequest
+
+    from helm_plugins.models.registration import TINY_DEFAULT
+
+    (tmp_path / "prod_env" / "cache").mkdir(parents=True)  # helm-run makes it before any client
+    cache = SqliteCacheBackendConfig(str(tmp_path / "prod_env" / "cache")).get_cache_config("helm-plugins")
+    client = SpeechCascadeClient(cache, text_deployment=TINY_DEFAULT)
+    prompt = "the old man walked home. " * 200 + "Question: who walked home?"
+    fitted = client._fit_to_context(prompt, max_tokens=10)
+    tokenizer = client._text_client()._auto_tokenizer
+    tokens = tokenizer.tokenize(TokenizationRequest(fitted, tokenizer=TINY_DEFAULT, encode=True)).tokens
+    assert len(tokens) <= 256 - 10 and fitted.endswith("Question: who walked home?")
+    assert client._fit_to_context("short prompt", max_tokens=10) == "short prompt"
