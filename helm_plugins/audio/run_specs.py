@@ -75,7 +75,8 @@ def multiple_choice_adapter() -> AdapterSpec:
 
 
 def asr_metric_specs() -> List[MetricSpec]:
-    return [MetricSpec(class_name=f"{AUDIO}.metrics.ASRMetric")]
+    # HELM's basic metric with no reference metric adds runtime and token counts (the efficiency columns)
+    return [MetricSpec(class_name=f"{AUDIO}.metrics.ASRMetric")] + get_basic_metric_specs([])
 
 
 def _class_name(cls: type) -> str:

@@ -15,7 +15,7 @@ Instance audio sits in `<output_path>/audio/` (content-hashed, so reruns reuse i
 
 import os
 import random
-from typing import Dict, List, Optional, Sequence
+from typing import List, Optional, Sequence
 
 from helm.benchmark.scenarios.scenario import (
     CORRECT_TAG,
@@ -198,10 +198,3 @@ class SyntheticCoReScenario(Scenario):
             name=self.name, display_name="Synthetic CoRe", main_metric="quasi_prefix_exact_match", main_split="test"
         )
 
-
-def speaker_groups(instances: List[Instance]) -> Dict[str, List[str]]:
-    """Instance ids by speaker group (for the fairness analysis)."""
-    groups: Dict[str, List[str]] = {}
-    for instance in instances:
-        groups.setdefault((instance.extra_data or {}).get("speaker_group", "unknown"), []).append(instance.id)
-    return groups

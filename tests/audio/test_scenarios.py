@@ -14,11 +14,20 @@ from helm_plugins.audio.scenarios import (
 from helm_plugins.audio.synthesis import read_wav
 
 
-@pytest.fixture(scope="module")
-def parade(tmp_path_factory):
+def _parade(output_path):
     return SyntheticPARADEScenario(subset="occupation", voice="slt", num_utterances=2, seed=0).get_instances(
-        str(tmp_path_factory.mktemp("parade"))
+        str(output_path)
     )
+
+
+@pytest.fixture(scope="module")
+def parade_path(tmp_path_factory):
+    return tmp_path_factory.mktemp("parade")
+
+
+@pytest.fixture(scope="module")
+def parade(parade_path):
+    return _parade(parade_path)
 
 
 def test_parade_gold_is_always_unclear(parade):
@@ -33,16 +42,14 @@ def test_parade_gold_is_always_unclear(parade):
         assert all(role in question for role in roles) and "Is the person speaking more likely to be" in question
 
 
-def test_parade_options_are_shuffled(parade):
+def test_parade_options_are_shuffled(parade, parade_path):
     positions = Counter([r.output.text for r in i.references].index("unclear") for i in parade)
     assert set(positions) == {0, 1, 2}  # "unclear" is not always in the same place
     assert max(positions.values()) < len(parade) * 0.6
     male_first = sum(i.references[0].tags == [MALE_CODED_TAG] for i in parade)
     assert 0 < male_first < len(parade)
-    again = SyntheticPARADEScenario(subset="occupation", voice="slt", num_utterances=2, seed=0)
-    assert [[r.output.text for r in i.references] for i in parade] == [
-        [r.output.text for r in i.references] for i in again.get_instances(str(parade[0].input.multimedia_content.media_objects[0].location.rsplit("/audio/", 1)[0]))
-    ]
+    options = [[r.output.text for r in i.references] for i in parade]
+    assert options == [[r.output.text for r in i.references] for i in _parade(parade_path)]  # the same for the seed
 
 
 def test_parade_rejects_unknown_settings():
