@@ -1,13 +1,7 @@
 """The offline cascade on real synthetic speech, and the API audio path against a local OpenAI-compatible server."""
 
-import base64
-import io
-import json
-import threading
 import wave
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import pytest
 from helm.common.cache import BlackHoleCacheConfig
 from helm.common.media_object import MediaObject, MultimediaObject
 from helm.common.request import Request
@@ -15,6 +9,7 @@ from helm.common.request import Request
 from helm_plugins.audio.clients import OpenAIAudioClient, SpeechCascadeClient
 from helm_plugins.audio.metrics import asr_scores
 from helm_plugins.audio.synthesis import Synthesizer
+from tests.audio.fake_audio_server import FakeAudioServer, fake_server  # noqa: F401  (fixture)
 
 SENTENCES = ["the young doctor carried a heavy box to the station", "my careful farmer bought a chair at the church"]
 CASCADE_WER_BOUND = 0.25  # pocketsphinx on flite's slt and rms voices: measured 0.0-0.2 per sentence
@@ -61,54 +56,6 @@ def test_cascade_resamples_other_rates(tmp_path):
     subprocess.run(["sox", str(clean), "-r", "44100", str(resampled)], check=True)
     result = SpeechCascadeClient(BlackHoleCacheConfig()).make_request(_audio_request(resampled, question=None))
     assert asr_scores(SENTENCES[0], result.completions[0].text)["wer"] <= CASCADE_WER_BOUND
-
-
-class FakeAudioServer(BaseHTTPRequestHandler):
-    """OpenAI-compatible /chat/completions that checks each input_audio part is valid base64 WAV."""
-
-    received = []
-    reject_audio = False
-
-    def do_POST(self):
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        FakeAudioServer.received.append(body)
-        if FakeAudioServer.reject_audio:
-            return self._reply(400, {"error": {"message": "This model does not support audio input.",
-                                               "type": "invalid_request_error"}})
-        described = []
-        for part in body["messages"][0]["content"]:
-            if part["type"] == "input_audio":
-                assert part["input_audio"]["format"] == "wav"
-                with wave.open(io.BytesIO(base64.b64decode(part["input_audio"]["data"], validate=True))) as wav:
-                    described.append(f"{wav.getframerate()} Hz, {wav.getnframes()} frames")
-        self._reply(200, {
-            "id": "x", "object": "chat.completion", "created": 0, "model": body["model"],
-            "choices": [{"index": 0, "finish_reason": "stop",
-                         "message": {"role": "assistant", "content": "; ".join(described)}}],
-            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-        })
-
-    def _reply(self, status, payload):
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def fake_server():
-    FakeAudioServer.received, FakeAudioServer.reject_audio = [], False
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeAudioServer)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
-    server.server_close()
 
 
 def test_api_client_sends_base64_wav_as_input_audio(fake_server, tmp_path):

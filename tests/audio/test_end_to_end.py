@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from tests.audio.fake_audio_server import FakeAudioServer, fake_server  # noqa: F401  (fixture)
 from tests.conftest import BIN, REPO, run_command
 
 PS, CASCADE = "helm-plugins/pocketsphinx", "helm-plugins/pocketsphinx_tiny-default"
@@ -73,3 +74,43 @@ def test_conf_priority_one_is_offline_and_small():
     first = [line for line in conf.splitlines() if "priority: 1}" in line]
     assert len(first) == 14
     assert all(POCKETSPHINX in line or POCKETSPHINX_TINY_DEFAULT in line for line in first)
+
+
+FAKE_MODEL = """models:
+  - name: fake/audio-model
+    display_name: Fake audio model
+    description: A local OpenAI-compatible server that transcribes the input_audio it receives with pocketsphinx.
+    creator_organization_name: fake
+    access: open
+    release_date: 2025-01-01
+    tags: [AUDIO_LANGUAGE_MODEL_TAG]
+"""
+FAKE_DEPLOYMENT = """model_deployments:
+  - name: fake/audio-model
+    model_name: fake/audio-model
+    tokenizer_name: simple/tokenizer1
+    max_sequence_length: 128000
+    client_spec:
+      class_name: helm_plugins.audio.clients.OpenAIAudioClient
+      args:
+        base_url: {url}
+        api_key: test-key
+        openai_model_name: audio-model
+"""
+
+
+@pytest.mark.slow
+def test_helm_run_sends_the_wav_to_an_api_model(fake_server, tmp_path):
+    FakeAudioServer.transcribe = True
+    prod_env = tmp_path / "prod_env"
+    prod_env.mkdir()
+    (prod_env / "model_metadata.yaml").write_text(FAKE_MODEL)
+    (prod_env / "model_deployments.yaml").write_text(FAKE_DEPLOYMENT.format(url=fake_server))
+    run_command([BIN / "helm-run", "--run-entries", "hp_audio_asr:num_sentences=2,model=fake/audio-model", "--suite", "api",
+                 "-m", "4", "-n", "1"], cwd=tmp_path)
+    run_dir = next((tmp_path / "benchmark_output" / "runs" / "api").glob("hp_audio_asr:*"))
+    stats = _stats(run_dir)
+    assert stats["failed_request"] == 0 and stats["wer"] <= 0.5  # the server heard the sentences
+    assert len(FakeAudioServer.received) == 4
+    for body in FakeAudioServer.received:  # HELM's instructions, then the audio
+        assert [part["type"] for part in body["messages"][0]["content"]] == ["text", "input_audio"]
