@@ -9,13 +9,14 @@ for the transcription scenarios.
 
 `OpenAIAudioClient` is HELM's OpenAIClient (which sends audio as `input_audio` base64 parts) with the audio
 checked before anything is sent, and a model's refusal of the request (HTTP 4xx) recorded as a failed request
-instead of retried five times.
+instead of retried five times. `LiteLLMAudioClient` sends the same parts through LiteLLM.
 
 A request whose audio cannot be read (missing, empty, corrupt, not audio) fails with a clear error that the run
 records (not retried, not fatal): the instance is scored as a wrong, empty answer.
 """
 
 import hashlib
+import json
 import os
 import re
 import tempfile
@@ -261,3 +262,73 @@ class OpenAIAudioClient(OpenAIClient):
             except (wave.Error, EOFError) as error:
                 return f"audio file {path} is not a readable WAV file: {error}"
         return None
+
+
+def openai_audio_content(prompt: MultimediaObject) -> List[dict]:
+    """The OpenAI chat `content` parts of a multimodal prompt, as HELM's OpenAIClient builds them: text parts and
+    `input_audio` parts with base64 data and format wav or mp3."""
+    import base64
+
+    parts: List[dict] = []
+    for media in prompt.media_objects:
+        if media.is_type("audio") and media.location:
+            audio_format = media.content_type.split("/")[1]
+            data = base64.b64encode(Path(media.location).read_bytes()).decode("ascii")
+            parts.append({"type": "input_audio",
+                          "input_audio": {"data": data, "format": "mp3" if audio_format == "mpeg" else audio_format}})
+        elif media.is_type(TEXT_TYPE):
+            parts.append({"type": "text", "text": media.text or ""})
+        else:
+            raise ValueError(f"cannot send {media.content_type} input")
+    return parts
+
+
+class LiteLLMAudioClient(Client):
+    """Audio through LiteLLM (HELM's own LiteLLMClient takes text only): the same `input_audio` parts, which
+    LiteLLM passes to OpenAI-compatible servers and translates for other providers (e.g. `gemini/...`).
+    HELM retries failures (LiteLLM's own retries are off); a 4xx refusal is recorded, not retried. Requests are
+    cached with each audio part keyed by its SHA-256, not its bytes."""
+
+    def __init__(self, cache_config: CacheConfig, litellm_model: str, api_base: Optional[str] = None,
+                 api_key: Optional[str] = None, **kwargs):
+        self.cache = Cache(cache_config)
+        self.litellm_model = litellm_model
+        self.api_base = api_base
+        self.api_key = api_key
+
+    def make_request(self, request: Request) -> RequestResult:
+        if request.multimodal_prompt is None:
+            content: object = request.prompt
+        else:
+            for media in request.multimodal_prompt.media_objects:
+                problem = OpenAIAudioClient._check_audio(media) if media.is_type("audio") else None
+                if problem:
+                    return failed_result(f"unusable audio: {problem}")
+            content = openai_audio_content(request.multimodal_prompt)
+        raw = {"model": self.litellm_model, "messages": [{"role": "user", "content": content}],
+               "temperature": request.temperature, "max_tokens": request.max_tokens, "n": request.num_completions,
+               "stop": request.stop_sequences or None}
+        key = json.loads(json.dumps(raw))
+        for part in key["messages"][0]["content"] if isinstance(content, list) else []:
+            if part["type"] == "input_audio":
+                part["input_audio"]["data"] = hashlib.sha256(part["input_audio"]["data"].encode()).hexdigest()
+
+        def call() -> dict:
+            import litellm
+
+            response = litellm.completion(**raw, api_base=self.api_base, api_key=self.api_key, num_retries=0)
+            return response.model_dump(mode="json")
+
+        try:
+            response, cached = self.cache.get(key, wrap_request_time(call))
+        except Exception as error:  # LiteLLM maps every provider's errors to its own exception classes
+            status = getattr(error, "status_code", None)
+            refused = isinstance(status, int) and 400 <= status < 500 and status not in (408, 409, 429)
+            return failed_result(f"LiteLLM error ({type(error).__name__}): {error}", retriable=not refused)
+        completions = [
+            GeneratedOutput(text=choice["message"]["content"] or "", logprob=0.0, tokens=[],
+                            finish_reason={"reason": choice.get("finish_reason")})
+            for choice in response["choices"]
+        ]
+        return RequestResult(success=True, cached=cached, request_time=response.get("request_time"),
+                             completions=completions, embedding=[])

@@ -117,3 +117,20 @@ def test_cascade_fits_a_long_transcript_into_the_text_model_window(tmp_path):
     tokens = tokenizer.tokenize(TokenizationRequest(fitted, tokenizer=TINY_DEFAULT, encode=True)).tokens
     assert len(tokens) <= 256 - 10 and fitted.endswith("Question: who walked home?")
     assert client._fit_to_context("short prompt", max_tokens=10) == "short prompt"
+
+
+def test_litellm_client_sends_input_audio_and_records_refusals(fake_server, tmp_path):
+    from helm_plugins.audio.clients import LiteLLMAudioClient
+
+    path = Synthesizer(tmp_path).speak("good morning", "rms")
+    client = LiteLLMAudioClient(BlackHoleCacheConfig(), litellm_model="openai/audio-model", api_base=fake_server,
+                                api_key="test-key")
+    result = client.make_request(_audio_request(path, model="litellm/audio-model"))
+    assert result.success, result.error
+    with wave.open(str(path)) as wav:
+        assert result.completions[0].text == f"16000 Hz, {wav.getnframes()} frames"
+    assert [p["type"] for p in FakeAudioServer.received[0]["messages"][0]["content"]] == ["input_audio", "text"]
+    FakeAudioServer.reject_audio = True
+    refused = client.make_request(_audio_request(path, model="litellm/audio-model"))
+    assert not refused.success and "does not support audio" in refused.error
+    assert refused.error_flags.is_retriable is False and "test-key" not in refused.error
