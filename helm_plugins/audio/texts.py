@@ -97,6 +97,12 @@ EVENTS = ["party", "meeting", "concert", "game", "dinner", "wedding"]
 FOODS = ["bread", "salad", "soup", "cake", "rice", "fruit"]
 # The dialogues are voiced by distinct voices, one per speaker.
 DIALOGUE_VOICES = ["rms", "slt", "awb"]
+# Small talk between the turns that carry the facts, so that the answer needs turns that are apart.
+FILLERS = [
+    "that sounds good to me.", "by the way, the weather is nice today.", "i hope the traffic is not too bad.",
+    "did anyone see the news this morning?", "yes, i think so.", "let me check my calendar.",
+    "we should do this more often.", "okay, that makes sense.",
+]
 
 
 @dataclass(frozen=True)
@@ -147,9 +153,10 @@ def _who(rng: random.Random, names: List[str]) -> Tuple[List[str], str, str, str
 KINDS = {"more_than": _more_than, "time": _time, "who": _who}
 
 
-def dialogues(n: int, unanswerable_share: float, seed: int) -> List[Dialogue]:
-    """`n` dialogues cycling through the kinds; about `unanswerable_share` of them ask what the dialogue never says
-    (a person who never speaks, or a food nobody brings)."""
+def dialogues(n: int, unanswerable_share: float, seed: int, num_fillers: int = 2) -> List[Dialogue]:
+    """`n` dialogues cycling through the kinds, with `num_fillers` small-talk turns between the fact turns; about
+    `unanswerable_share` of them ask what the dialogue never says (a person who never speaks, or a food nobody
+    brings)."""
     rng = random.Random(f"core-{seed}")
     unanswerable = set(rng.sample(range(n), round(n * unanswerable_share)))
     result: List[Dialogue] = []
@@ -163,5 +170,8 @@ def dialogues(n: int, unanswerable_share: float, seed: int) -> List[Dialogue]:
             question = unanswerable_question.format(other=rng.choice(OTHER_NAMES), food=food)
             answer = "unanswerable"
         voices = rng.sample(DIALOGUE_VOICES, 3)
-        result.append(Dialogue([(voices[j], line) for j, line in enumerate(lines)], question, answer, kind))
+        turns = [(voices[j], line) for j, line in enumerate(lines)]  # speaker j says line j
+        for filler in rng.sample(FILLERS, num_fillers):  # after the first turn, by any speaker
+            turns.insert(rng.randint(1, len(turns)), (rng.choice(voices), filler))
+        result.append(Dialogue(turns, question, answer, kind))
     return result

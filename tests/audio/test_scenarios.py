@@ -74,9 +74,12 @@ def test_core_dialogues_need_several_turns_and_include_unanswerable_items(tmp_pa
     dialogues = texts.dialogues(12, 0.25, seed=0)
     assert sum(d.answer == "unanswerable" for d in dialogues) == 3
     for dialogue in dialogues:
-        assert len({voice for voice, _ in dialogue.turns}) == len(dialogue.turns) == 3  # one voice per speaker
+        assert len(dialogue.turns) == 5  # three fact turns and two small-talk turns
+        facts = [(voice, line) for voice, line in dialogue.turns if line not in texts.FILLERS]
+        assert len({voice for voice, _ in facts}) == 3  # one voice per speaker
+        assert {voice for voice, _ in dialogue.turns} == {voice for voice, _ in facts}  # small talk by the same speakers
         if dialogue.kind == "more_than" and dialogue.answer != "unanswerable":
-            first, second = dialogue.turns[0][1], dialogue.turns[1][1]
+            first, second = facts[0][1], facts[1][1]
             n = texts.NUMBER_WORDS.index(first.split(" bought ")[1].split()[0])
             k = texts.NUMBER_WORDS.index(second.split(" bought ")[1].split()[0])
             assert dialogue.answer == texts.NUMBER_WORDS[n + k]  # needs both turns
@@ -85,4 +88,4 @@ def test_core_dialogues_need_several_turns_and_include_unanswerable_items(tmp_pa
     instances = SyntheticCoReScenario(num_instances=3, seed=0).get_instances(str(tmp_path))
     assert len(instances) == 3
     turns = instances[0].extra_data["transcript"]
-    assert len(turns) == 3 and len(read_wav(instances[0].input.multimedia_content.media_objects[0].location)) > 3 * 16_000
+    assert len(turns) == 5 and len(read_wav(instances[0].input.multimedia_content.media_objects[0].location)) > 3 * 16_000
