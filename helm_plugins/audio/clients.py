@@ -94,6 +94,11 @@ class PocketsphinxTranscriber:
             except ModuleNotFoundError:
                 raise RuntimeError("pocketsphinx is not installed: `pip install pocketsphinx`") from None
             decoder = self._local.decoder = Decoder(samprate=SAMPLE_RATE, loglevel="FATAL", **self.options)
+            self._local.initial_cmn = decoder.get_cmn()
+        # pocketsphinx carries feature state (the cepstral mean estimate among it) over from one utterance to the
+        # next; resetting both makes a transcript independent of what the thread decoded before, as with a new decoder.
+        decoder.reinit_feat()
+        decoder.set_cmn(self._local.initial_cmn)
         return decoder
 
     def transcribe_samples(self, samples: np.ndarray) -> str:

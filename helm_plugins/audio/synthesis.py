@@ -126,11 +126,12 @@ def duration_seconds(path: PathLike) -> float:
 
 
 def convert_to_wav(source: PathLike, target: PathLike, rate: int = SAMPLE_RATE) -> None:
-    """Any audio sox reads (WAV at any rate, MP3 with libsox-fmt-mp3, FLAC) to mono 16-bit WAV at `rate`."""
+    """Any audio sox reads (WAV at any rate, MP3 with libsox-fmt-mp3, FLAC) to mono 16-bit WAV at `rate`, without
+    sox's automatic (random) dither, so that the same input always gives the same file."""
     source = Path(source)
     if not source.is_file() or source.stat().st_size == 0:
         raise AudioError(f"audio file {source} is missing or empty")
-    _run([require_program("sox"), str(source), "-r", str(rate), "-c", "1", "-b", "16", "-e", "signed-integer",
+    _run([require_program("sox"), "-D", str(source), "-r", str(rate), "-c", "1", "-b", "16", "-e", "signed-integer",
           str(target)], f"converting {source} to {rate} Hz mono WAV")
 
 
@@ -219,5 +220,5 @@ class Synthesizer:
             read_wav(part)  # every part must already be 16 kHz mono 16-bit
             inputs += ([str(silence)] if i else []) + [str(part)]
         tmp = self._scratch(path, "tmp")
-        _run([require_program("sox"), *inputs, str(tmp)], "concatenating turns")
+        _run([require_program("sox"), "-D", *inputs, str(tmp)], "concatenating turns")
         return self._publish(tmp, path)

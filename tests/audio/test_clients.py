@@ -134,3 +134,18 @@ def test_litellm_client_sends_input_audio_and_records_refusals(fake_server, tmp_
     refused = client.make_request(_audio_request(path, model="litellm/audio-model"))
     assert not refused.success and "does not support audio" in refused.error
     assert refused.error_flags.is_retriable is False and "test-key" not in refused.error
+
+
+def test_a_transcript_does_not_depend_on_what_was_decoded_before(tmp_path):
+    from helm_plugins.audio.clients import PocketsphinxTranscriber
+    from helm_plugins.audio.synthesis import read_wav
+    from helm_plugins.audio.texts import asr_sentences
+
+    # a pair where pocketsphinx's feature state, carried over from the first utterance, changed the second
+    sentence = asr_sentences(6, 0)[0]
+    synthesizer = Synthesizer(tmp_path)
+    before, target = (read_wav(synthesizer.speak(sentence, voice)) for voice in ("rms", "espeak-m"))
+    fresh = PocketsphinxTranscriber().transcribe_samples(target)
+    used = PocketsphinxTranscriber()
+    used.transcribe_samples(before)
+    assert used.transcribe_samples(target) == fresh
