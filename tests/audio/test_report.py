@@ -82,3 +82,21 @@ def test_run_entries_are_validated():
 
     with pytest.raises(RunEntryError, match="voice"):
         _REGISTERED_RUN_SPEC_FUNCTIONS["hp_audio_parade"](voice="robot")
+
+
+@pytest.mark.parametrize("spec, kwargs", [
+    (get_audio_asr_spec, {"source": "librispeech"}),
+    (get_audio_asr_spec, {"source": "speech_robust_bench", "level": 3}),
+    (get_audio_parade_spec, {"source": "released", "voice": "female"}),
+])
+def test_released_sources_use_helms_scenario_classes(spec, kwargs):
+    import ast
+    import importlib.util
+
+    run_spec = spec(**kwargs)
+    module, _, name = run_spec.scenario_spec.class_name.rpartition(".")
+    assert module.startswith("helm.benchmark.scenarios.audio_language.")
+    # read, not imported: HELM's ASR loaders import crfm-helm[audiolm] packages (the audio-released extra)
+    tree = ast.parse(open(importlib.util.find_spec(module).origin).read())
+    assert name in [node.name for node in tree.body if isinstance(node, ast.ClassDef)]
+    assert aspect_of(run_spec.groups[0]) is not None and "released" in run_spec.groups[0]
