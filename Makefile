@@ -10,8 +10,8 @@ BIN := $(VENV)/bin
 SUITE ?= demo
 MAX_EVAL_INSTANCES ?= 100
 # Debian packages, installed with apt-get only when missing.
-DEBIAN_PACKAGES_DEMO :=
-DEBIAN_PACKAGES_TEST := chromium
+DEBIAN_PACKAGES_DEMO := flite espeak-ng sox libsox-fmt-mp3
+DEBIAN_PACKAGES_TEST := chromium flite espeak-ng sox libsox-fmt-mp3
 DEBIAN_PACKAGES_BENCH := g++
 
 export HF_HUB_OFFLINE := 1
@@ -47,6 +47,7 @@ demo: install system-deps-demo
 	$(BIN)/helm-plugins uq-report --suite $(SUITE)
 	$(BIN)/helm-plugins spec-matrix --suite $(SUITE)
 	$(BIN)/helm-plugins ceiling --suite $(SUITE) > /dev/null
+	$(BIN)/helm-plugins audio-report --suite $(SUITE) --output demo_output/audio-report
 	$(BIN)/helm-plugins summarize --suite $(SUITE)
 	@echo
 	@echo "Leaderboard ready. Serve it with:"
@@ -65,4 +66,4 @@ bench: install
 	cat benchmarks/HEADER.md benchmarks/foundation.md benchmarks/speculative.md benchmarks/structured_prompting.md > BENCHMARKS.md
 
 clean:
-	rm -rf benchmark_output prod_env dspy_programs demo_output pretrain_output speculate_output provenance_output fairness_frontier_output relative_scaling_output entce_output
+	rm -rf benchmark_output prod_env dspy_programs demo_output pretrain_output speculate_output provenance_output fairness_frontier_output relative_scaling_output entce_output audio_output

@@ -19,6 +19,7 @@ SUBCOMMAND_MODULES = [
     "helm_plugins.judges.uq.cli",
     "helm_plugins.judges.spec_adherence.cli",
     "helm_plugins.structured_prompting.cli",
+    "helm_plugins.audio.cli",
     "helm_plugins.summarize",
 ]
 

@@ -4,6 +4,7 @@ Importing it registers every run spec function of the package (all named `hp_*`)
 model `helm-plugins/tiny-default`, and makes HELM's run-entry errors name the entry. It imports no torch: models load when HELM makes the first request.
 """
 
+from helm_plugins.audio.run_specs import register_speech_deployments
 from helm_plugins.common.offline import apply_offline_defaults
 from helm_plugins.common.run_entries import add_run_entry_context
 from helm_plugins.models.registration import register_tiny_default, register_tiny_default_speculative
@@ -12,12 +13,14 @@ apply_offline_defaults()
 add_run_entry_context()
 register_tiny_default()
 register_tiny_default_speculative()
+register_speech_deployments()
 
 from helm_plugins.structured_prompting.adapter_spec import install_dspy_executor  # noqa: E402
 
 install_dspy_executor()  # runs with a DSPyAdapterSpec execute their DSPy program
 
 # Run spec modules register their `hp_*` functions with HELM on import.
+import helm_plugins.audio.run_specs  # noqa: E402,F401
 import helm_plugins.judges.spec_adherence.run_specs  # noqa: E402,F401
 import helm_plugins.judges.uq.run_specs  # noqa: E402,F401
 import helm_plugins.statistics.entropy_calibration.run_specs  # noqa: E402,F401

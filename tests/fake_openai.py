@@ -13,6 +13,14 @@ from typing import Callable, List, Optional, Tuple
 Reply = Callable[[str, str], str]  # (model, prompt) -> reply text
 
 
+class Refusal(Exception):
+    """Raised by `replies` to answer with an HTTP error, as a provider rejecting the request would."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
 def prompt_of(body: dict) -> str:
     """The last message's text (chat) or the prompt (completions)."""
     prompt = body["messages"][-1]["content"] if "messages" in body else body["prompt"]
@@ -24,7 +32,7 @@ def prompt_of(body: dict) -> str:
 class FakeOpenAIServer:
     """`reply(model, prompt)` answers each request (subclasses may override `replies(body)` instead); every body
     is kept in `bodies` and its (model, prompt) in `requests`. `latency` delays each answer; `fail_status`
-    makes every request fail with that HTTP status."""
+    makes every request fail with that HTTP status; `replies` may raise `Refusal` for one request."""
 
     def __init__(self, reply: Optional[Reply] = None, latency: float = 0.0, fail_status: Optional[int] = None):
         self.reply = reply
@@ -45,7 +53,11 @@ class FakeOpenAIServer:
                 if server.fail_status:
                     self.send(server.fail_status, {"error": {"message": "planted failure", "type": "bad_request"}})
                     return
-                texts = server.replies(body)
+                try:
+                    texts = server.replies(body)
+                except Refusal as refusal:
+                    self.send(refusal.status, {"error": {"message": str(refusal), "type": "invalid_request_error"}})
+                    return
                 prompt = prompt_of(body)
                 usage = {"prompt_tokens": len(prompt) // 4, "completion_tokens": sum(map(len, texts)) // 4,
                          "total_tokens": (len(prompt) + sum(map(len, texts))) // 4}
