@@ -16,7 +16,6 @@ accuracy), and the model's own answer is scored against the known one (answer ac
 generator–validator gap.
 """
 
-import json
 import random
 from pathlib import Path
 from typing import Any, Dict, List
@@ -33,6 +32,7 @@ from helm.benchmark.scenarios.scenario import (
     ScenarioMetadata,
 )
 
+from helm_plugins.common.jsonl import read_jsonl_rows
 from helm_plugins.synthetic.arithmetic import generate_arithmetic_problems
 
 RELEASED_DATASET = "uq-project/uq"
@@ -45,13 +45,7 @@ def read_questions(path: Path) -> List[Dict[str, Any]]:
     if not path.is_file():
         raise FileNotFoundError(f"UQ questions file {path} not found (JSONL with question_id, title, body, ...)")
     questions = []
-    for number, line in enumerate(path.read_text().splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise ValueError(f"{path}:{number}: not JSON ({error.msg})") from None
+    for number, record in read_jsonl_rows(path):
         missing = [f for f in REQUIRED_FIELDS if not isinstance(record.get(f), str) or not record[f].strip()]
         if missing:
             raise ValueError(f"{path}:{number}: missing or empty field(s) {', '.join(missing)}")

@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 from helm_plugins.cli import add_runner_arguments, add_subcommand, suite_dir
+from helm_plugins.common.jsonl import read_jsonl_rows
 
 GROUP = "hp_fairness_frontier"
 
@@ -29,13 +30,8 @@ def add_parser(subparsers) -> None:
 
 
 def read_models(path: Path):
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} does not exist")
     runs = []
-    for line_number, line in enumerate(path.read_text().splitlines(), 1):
-        if not line.strip():
-            continue
-        row = json.loads(line)
+    for line_number, row in read_jsonl_rows(path):
         missing = [k for k in ("parameters", "dp_gap", "bce") if k not in row]
         if missing:
             raise ValueError(f"{path}:{line_number}: missing {missing}")
