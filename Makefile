@@ -12,7 +12,7 @@ MAX_EVAL_INSTANCES ?= 100
 # Debian packages, installed with apt-get only when missing.
 DEBIAN_PACKAGES_DEMO := flite espeak-ng sox libsox-fmt-mp3
 DEBIAN_PACKAGES_TEST := chromium flite espeak-ng sox libsox-fmt-mp3
-DEBIAN_PACKAGES_BENCH := g++
+DEBIAN_PACKAGES_BENCH := g++ flite espeak-ng sox
 
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
@@ -63,7 +63,9 @@ bench: install
 	$(BIN)/python benchmarks/foundation.py --output benchmarks/foundation.md
 	$(BIN)/python benchmarks/speculative.py --arctic-python .venv-arctic/bin/python --output benchmarks/speculative.md
 	$(BIN)/python benchmarks/structured_prompting.py --output benchmarks/structured_prompting.md
-	cat benchmarks/HEADER.md benchmarks/foundation.md benchmarks/speculative.md benchmarks/structured_prompting.md > BENCHMARKS.md
+	$(BIN)/python benchmarks/audio.py --output benchmarks/audio.md
+	cat benchmarks/HEADER.md benchmarks/foundation.md benchmarks/speculative.md benchmarks/structured_prompting.md \
+		benchmarks/audio.md > BENCHMARKS.md
 
 clean:
 	rm -rf benchmark_output prod_env dspy_programs demo_output pretrain_output speculate_output provenance_output fairness_frontier_output relative_scaling_output entce_output audio_output
