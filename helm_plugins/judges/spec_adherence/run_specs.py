@@ -21,14 +21,10 @@ from helm.benchmark.scenarios.scenario import ScenarioSpec
 from pydantic import Field
 
 from helm_plugins.common.run_entries import plugin_run_spec_function
-from helm_plugins.judges.spec_adherence.annotators import SpecAdherenceAnnotator
-from helm_plugins.judges.spec_adherence.metrics import SpecAdherenceMetric
-from helm_plugins.judges.spec_adherence.scenarios import SpecStatementScenario
 from helm_plugins.judges.spec_adherence.statements import BUILTIN_PROVIDERS, load_spec
 
 
-def _class_name(cls: type) -> str:
-    return f"{cls.__module__}.{cls.__name__}"
+MODULE = "helm_plugins.judges.spec_adherence"  # classes named, not imported: HELM loads them when a run needs them
 
 
 def _label(value: str) -> str:
@@ -58,7 +54,7 @@ def get_spec_adherence_spec(
         name=f"hp_spec_adherence:spec={_label(spec)},prompts={_label(prompts) or 'examples'},"
              f"judge={_label(judge) or 'self'},{settings},seed={seed}",
         scenario_spec=ScenarioSpec(
-            class_name=_class_name(SpecStatementScenario), args={"spec": spec, "prompts": prompts, "provider": provider}
+            class_name=f"{MODULE}.scenarios.SpecStatementScenario", args={"spec": spec, "prompts": prompts, "provider": provider}
         ),
         adapter_spec=get_generation_adapter_spec(
             max_train_instances=0,
@@ -67,12 +63,12 @@ def get_spec_adherence_spec(
         ),
         annotators=[
             AnnotatorSpec(
-                class_name=_class_name(SpecAdherenceAnnotator),
+                class_name=f"{MODULE}.annotators.SpecAdherenceAnnotator",
                 args={"judge": judge, "mode": mode, "threshold": threshold, "baseline": baseline,
                       "num_samples": num_samples, "max_tokens": judge_max_tokens, "seed": seed},
             )
         ],
-        metric_specs=[MetricSpec(class_name=_class_name(SpecAdherenceMetric), args={})]
+        metric_specs=[MetricSpec(class_name=f"{MODULE}.metrics.SpecAdherenceMetric", args={})]
         + get_basic_generation_metric_specs([]),
         # Self-judged and cross-judged runs in separate groups (HELM averages a model's runs within a group);
         # the per-judge, per-specification cells are in the spec-matrix report.

@@ -20,22 +20,18 @@ from helm.benchmark.scenarios.scenario import ScenarioSpec
 from pydantic import Field
 
 from helm_plugins.common.run_entries import plugin_run_spec_function
-from helm_plugins.judges.uq.annotators import UQValidatorAnnotator
-from helm_plugins.judges.uq.metrics import UQMetaEvalMetric, UQValidatorMetric
-from helm_plugins.judges.uq.scenarios import UQMetaEvalScenario, UQScenario
 from helm_plugins.judges.uq.strategy import DEFAULT_STRATEGY, compact, parse_strategy
 from helm_plugins.synthetic.prompts import ARITHMETIC_INSTRUCTIONS, INPUT_NOUN, OUTPUT_NOUN
 
 UQ_INSTRUCTIONS = "Answer the question. Give a complete answer with your reasoning."
 
 
-def _class_name(cls: type) -> str:
-    return f"{cls.__module__}.{cls.__name__}"
+MODULE = "helm_plugins.judges.uq"  # classes named, not imported: HELM loads them when a run needs them
 
 
 def _annotator(strategy: str, judge: str, target: str, judge_temperature: float, judge_max_tokens: int, seed: int):
     return AnnotatorSpec(
-        class_name=_class_name(UQValidatorAnnotator),
+        class_name=f"{MODULE}.annotators.UQValidatorAnnotator",
         args={"strategy": strategy, "judge": judge, "target": target, "temperature": judge_temperature,
               "max_tokens": judge_max_tokens, "seed": seed},
     )
@@ -67,7 +63,7 @@ def get_uq_spec(
     return RunSpec(
         name=f"hp_uq:questions={label},{_settings(strategy, judge, seed)}",
         scenario_spec=ScenarioSpec(
-            class_name=_class_name(UQScenario), args={"questions": questions, "num_questions": num_questions, "seed": seed}
+            class_name=f"{MODULE}.scenarios.UQScenario", args={"questions": questions, "num_questions": num_questions, "seed": seed}
         ),
         adapter_spec=get_generation_adapter_spec(
             instructions=UQ_INSTRUCTIONS,
@@ -76,7 +72,7 @@ def get_uq_spec(
             temperature=0.0,
         ),
         annotators=[_annotator(strategy, judge, "response", judge_temperature, judge_max_tokens, seed)],
-        metric_specs=[MetricSpec(class_name=_class_name(UQValidatorMetric), args={})]
+        metric_specs=[MetricSpec(class_name=f"{MODULE}.metrics.UQValidatorMetric", args={})]
         + get_basic_generation_metric_specs([]),
         groups=[_group("hp_uq", strategy)],
     )
@@ -95,7 +91,7 @@ def get_uq_meta_spec(
     return RunSpec(
         name=f"hp_uq_meta:num_questions={num_questions},{_settings(strategy, judge, seed)}",
         scenario_spec=ScenarioSpec(
-            class_name=_class_name(UQMetaEvalScenario), args={"num_questions": num_questions, "seed": seed}
+            class_name=f"{MODULE}.scenarios.UQMetaEvalScenario", args={"num_questions": num_questions, "seed": seed}
         ),
         adapter_spec=get_generation_adapter_spec(
             instructions=ARITHMETIC_INSTRUCTIONS,
@@ -107,7 +103,7 @@ def get_uq_meta_spec(
             temperature=0.0,
         ),
         annotators=[_annotator(strategy, judge, "planted", judge_temperature, judge_max_tokens, seed)],
-        metric_specs=[MetricSpec(class_name=_class_name(UQMetaEvalMetric), args={})]
+        metric_specs=[MetricSpec(class_name=f"{MODULE}.metrics.UQMetaEvalMetric", args={})]
         + get_basic_generation_metric_specs([]),
         groups=[_group("hp_uq_meta", strategy)],
     )
