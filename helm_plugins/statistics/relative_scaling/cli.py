@@ -8,12 +8,12 @@ A models file is JSONL, one model per line: {"flops": ..., "<subgroup>": mean er
 """
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
 
 from helm_plugins.cli import add_runner_arguments, add_subcommand, suite_dir
+from helm_plugins.common.jsonl import read_jsonl_rows
 
 GROUP = "hp_relative_scaling"
 
@@ -59,13 +59,12 @@ def run(args: argparse.Namespace) -> int:
         rows = [{"model": m, "flops": f, **{n: errors[n][i] for n in names}} for i, (m, f) in enumerate(zip(models, flops))]
         result = analyse(flops, errors, items, *names, rows, output, args.bootstrap)
     else:
-        if not args.models.is_file():
-            raise FileNotFoundError(f"{args.models} does not exist")
-        rows = [json.loads(line) for line in args.models.read_text().splitlines() if line.strip()]
-        for number, row in enumerate(rows, 1):
+        rows = []
+        for number, row in read_jsonl_rows(args.models):
             missing = [k for k in ("flops", *names) if k not in row]
             if missing:
                 raise ValueError(f"{args.models}:{number}: missing {missing}")
+            rows.append(row)
         items = None
         if all(f"{n}_items" in r for n in names for r in rows):
             items = {n: np.array([r[f"{n}_items"] for r in rows], dtype=float) for n in names}
