@@ -37,22 +37,7 @@ system-deps-test:
 	@scripts/install_debian_packages.sh $(DEBIAN_PACKAGES_TEST)
 
 demo: install system-deps-demo
-	$(BIN)/helm-run --conf-paths run_specs/*.conf --priority 1 --suite $(SUITE) \
-		--max-eval-instances $(MAX_EVAL_INSTANCES) --num-threads 2
-	$(BIN)/helm-plugins pretrain --recipe demo --suite $(SUITE) --output demo_output/pretrain-demo --fresh --no-progress
-	$(BIN)/helm-plugins speculate --preset demo --suite $(SUITE) --output demo_output/speculate-demo --no-progress
-	$(BIN)/helm-plugins provenance --demo --suite $(SUITE) --output demo_output/provenance-demo --no-progress
-	$(BIN)/helm-plugins fairness-frontier --demo --suite $(SUITE) --output demo_output/fairness-frontier-demo --no-progress
-	$(BIN)/helm-plugins entce --demo --suite $(SUITE) --output demo_output/entce-demo --no-progress
-	$(BIN)/helm-plugins uq-report --suite $(SUITE)
-	$(BIN)/helm-plugins spec-matrix --suite $(SUITE)
-	$(BIN)/helm-plugins ceiling --suite $(SUITE) > /dev/null
-	$(BIN)/helm-plugins audio-report --suite $(SUITE) --output demo_output/audio-report
-	$(BIN)/helm-plugins summarize --suite $(SUITE)
-	@echo
-	@echo "Leaderboard ready. Serve it with:"
-	@echo "    $(BIN)/helm-server --suite $(SUITE)"
-	@echo "then open http://localhost:8000/#/leaderboard"
+	$(BIN)/helm-plugins demo --suite $(SUITE) --max-eval-instances $(MAX_EVAL_INSTANCES) --conf-dir run_specs
 
 test: install system-deps-test
 	$(BIN)/python -m pytest -q

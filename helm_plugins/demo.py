@@ -1,0 +1,482 @@
+"""`helm-plugins demo`: the offline demo as a report (what `make demo` runs after installing).
+
+Each step runs one command of the package or of HELM (helm-run on one capability's conf, a runner, a report) in
+a subprocess whose whole output goes to a log file under the output folder. On the terminal each step prints one
+line as it starts, a progress bar while it runs, and one line with its headline result and time when it ends.
+A failed step says why and where its log is; steps that do not depend on it still run, and the command exits
+non-zero at the end. The demo ends with a summary table (capability, headline, where to look) and the command
+that serves the leaderboard.
+
+    helm-plugins demo                      # everything, into benchmark_output/ and demo_output/
+    helm-plugins demo --only synthetic     # one step (and nothing it depends on)
+    helm-plugins demo --list               # the steps
+"""
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence
+
+from helm_plugins.cli import add_subcommand
+
+OFFLINE_ENVIRONMENT = {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+    "TOKENIZERS_PARALLELISM": "false",
+}
+
+
+@dataclass
+class DemoContext:
+    bin: Path
+    suite: str
+    output_path: Path  # HELM's benchmark_output
+    demo_output: Path  # the runners' and reports' folders
+    conf_dir: Path
+    max_eval_instances: int
+    num_threads: int
+
+    @property
+    def suite_dir(self) -> Path:
+        return self.output_path / "runs" / self.suite
+
+
+@dataclass
+class Step:
+    """One command of the demo: `command(ctx)` is its argv, `headline(ctx)` reads its result files."""
+
+    name: str
+    capability: str
+    command: Callable[[DemoContext], List[str]]
+    headline: Callable[[DemoContext], str]
+    where: Callable[[DemoContext], str]
+    needs: Sequence[str] = ()
+    expected_runs: Optional[Callable[[DemoContext], int]] = None
+    in_summary: bool = True
+
+
+@dataclass
+class StepResult:
+    step: Step
+    status: str  # "ok", "failed", "skipped"
+    seconds: float = 0.0
+    headline: str = ""
+    reason: str = ""
+    log: Optional[Path] = None
+
+
+# ----- reading results -----
+
+
+def _run_dirs(ctx: DemoContext, prefix: str) -> List[Path]:
+    if not ctx.suite_dir.is_dir():
+        return []
+    return sorted(p for p in ctx.suite_dir.iterdir() if p.name.startswith(prefix) and (p / "stats.json").is_file())
+
+
+def instance_values(run_dir: Path, name: str, split: str = "test") -> List[float]:
+    """The per-instance values of stat `name` on `split` (no perturbation), from HELM's per_instance_stats.json."""
+    path = run_dir / "per_instance_stats.json"
+    values = []
+    if not path.is_file():
+        return values
+    for instance in json.loads(path.read_text()):
+        for stat in instance.get("stats", []):
+            metric = stat["name"]
+            if metric["name"] == name and metric.get("split") == split and "perturbation" not in metric \
+                    and stat.get("count"):
+                values.append(stat["sum"] / stat["count"])
+    return values
+
+
+def mean_interval(values: Sequence[float], level: float = 0.95) -> str:
+    """`mean [low, high]` over instances: Wilson's interval for 0/1 values, Student's t otherwise."""
+    from scipy import stats as scipy_stats
+
+    count = len(values)
+    if count == 0:
+        return "n/a"
+    mean = sum(values) / count
+    if count == 1:
+        return f"{mean:.3g}"
+    if all(v in (0.0, 1.0) for v in values):
+        interval = scipy_stats.binomtest(round(sum(values)), count).proportion_ci(level, method="wilson")
+        low, high = interval.low, interval.high
+    else:
+        variance = sum((v - mean) ** 2 for v in values) / (count - 1)
+        half = scipy_stats.t.ppf(0.5 + level / 2, count - 1) * math.sqrt(variance / count)
+        low, high = mean - half, mean + half
+    return f"{mean:.3g} [{low:.3g}, {high:.3g}]"
+
+
+def run_stat_headline(ctx: DemoContext, prefix: str, metric: str, label: str, split: str = "test",
+                      contains: str = "") -> str:
+    """`label mean [95% interval] (n=instances)` for the first run named `prefix...contains...` with that stat."""
+    for run in _run_dirs(ctx, prefix):
+        if contains not in run.name:
+            continue
+        values = instance_values(run, metric, split)
+        if values:
+            return f"{label} {mean_interval(values)} (n={len(values)})"
+    return f"no {metric} in {prefix}* runs"
+
+
+def _json(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+# ----- the steps -----
+
+
+def _helm_run(conf: str) -> Callable[[DemoContext], List[str]]:
+    def command(ctx: DemoContext) -> List[str]:
+        return [str(ctx.bin / "helm-run"), "--conf-paths", str(ctx.conf_dir / conf), "--priority", "1",
+                "--suite", ctx.suite, "--output-path", str(ctx.output_path),
+                "--max-eval-instances", str(ctx.max_eval_instances), "--num-threads", str(ctx.num_threads)]
+
+    return command
+
+
+def _conf_entries(conf: str) -> Callable[[DemoContext], int]:
+    def count(ctx: DemoContext) -> int:
+        from helm.benchmark.presentation.run_entry import read_run_entries
+
+        return sum(1 for e in read_run_entries([str(ctx.conf_dir / conf)]).entries if e.priority <= 1)
+
+    return count
+
+
+def _plugins(*args: str) -> Callable[[DemoContext], List[str]]:
+    def command(ctx: DemoContext) -> List[str]:
+        values = {"suite": ctx.suite, "out": str(ctx.demo_output), "o": str(ctx.output_path)}
+        return [str(ctx.bin / "helm-plugins")] + [a.format(**values) for a in args]
+
+    return command
+
+
+def _runs_with_stats(ctx: DemoContext, prefix: str) -> List[tuple]:
+    from helm_plugins.common.results import read_stats
+
+    return [(run.name, read_stats(run)) for run in _run_dirs(ctx, prefix)]
+
+
+def _synthetic_headline(ctx: DemoContext) -> str:
+    arithmetic = run_stat_headline(ctx, "hp_synthetic_arithmetic", "final_number_exact_match", "arithmetic exact match")
+    fact = run_stat_headline(ctx, "hp_synthetic_fact_world", "exact_match", "closed-book facts accuracy",
+                             contains="closed_book=True,method=separate")
+    return f"{arithmetic}; {fact}"
+
+
+def _structured_prompting_headline(ctx: DemoContext) -> str:
+    return run_stat_headline(ctx, "hp_dspy", "exact_match", "first DSPy run, exact match")
+
+
+def _ceiling_headline(ctx: DemoContext) -> str:
+    return f"report written ({(ctx.demo_output / 'ceiling' / 'ceiling.md').stat().st_size} bytes)"
+
+
+def _judges_headline(ctx: DemoContext) -> str:
+    uq = run_stat_headline(ctx, "hp_uq_meta", "uq_validator_accuracy", "UQ validator accuracy")
+    spec = run_stat_headline(ctx, "hp_spec_adherence", "spec_adherence", "spec adherence")
+    return f"{uq}; {spec}"
+
+
+def _statistics_headline(ctx: DemoContext) -> str:
+    fairness = run_stat_headline(ctx, "hp_fairness", "exact_match", "yes/no fairness items accuracy")
+    loss = run_stat_headline(ctx, "hp_text_loss", "bits_per_byte", "held-out bits per byte",
+                             contains="subgroup=rare")
+    return f"{fairness}; {loss}"
+
+
+def _audio_headline(ctx: DemoContext) -> str:
+    for run in _run_dirs(ctx, "hp_audio_asr:"):
+        if "snr_db" not in run.name and run.name.endswith("model=helm-plugins_pocketsphinx"):
+            values = instance_values(run, "wer")
+            return f"pocketsphinx WER on clean speech {mean_interval(values)} (n={len(values)})"
+    return "no clean-speech hp_audio_asr run"
+
+
+def _speculative_headline(ctx: DemoContext) -> str:
+    runs = [(name, stats) for name, stats in _runs_with_stats(ctx, "hp_speculate:")
+            if "speedup_vs_no_speculation@test" in stats]
+    if not runs:
+        return "no hp_speculate runs"
+    name, best = max(runs, key=lambda run: run[1]["speedup_vs_no_speculation@test"])
+    drafter = name.split("drafter=")[1].split(",")[0]
+    return (f"best drafter {drafter}: {best['tokens_per_pass@test']:.2f} tokens per pass, "
+            f"{best['speedup_vs_no_speculation@test']:.2f}x faster than no speculation (one seed)")
+
+
+def _pretrain_headline(ctx: DemoContext) -> str:
+    runs = _runs_with_stats(ctx, "hp_pretrain:recipe=demo")
+    if not runs:
+        return "no hp_pretrain run"
+    stats = runs[0][1]
+    return (f"validation loss {stats['val_loss@valid']:.3f} after {stats['train_tokens@train']:,.0f} tokens "
+            f"(one seed), {stats['tokens_per_second@train']:,.0f} tokens/s")
+
+
+def _provenance_headline(ctx: DemoContext) -> str:
+    parts = []
+    for name, stats in _runs_with_stats(ctx, "hp_provenance:"):
+        model = name.split("model=")[1].replace("helm-plugins_provenance-", "")
+        if "+reference" in model and "provenance_log10_p@test" in stats:
+            parts.append(f"{model.split('+')[0]} {stats['provenance_log10_p@test']:.2f}")
+    return "query test log10 p (with reference): " + ", ".join(parts) if parts else "no hp_provenance runs"
+
+
+def _fairness_headline(ctx: DemoContext) -> str:
+    for _, stats in _runs_with_stats(ctx, "hp_fairness_frontier:"):
+        if "extrapolation_mean_abs_error@test" in stats:
+            return f"frontier extrapolated to the largest size: mean |BCE error| {stats['extrapolation_mean_abs_error@test']:.4f}"
+    return "no hp_fairness_frontier runs"
+
+
+def _entce_headline(ctx: DemoContext) -> str:
+    for name, stats in _runs_with_stats(ctx, "hp_entropy_calibration:temperature=1"):
+        if "entce@test" in stats:
+            return (f"tiny-default EntCE at T=1 {stats['entce@test']:+.3f} "
+                    f"[{stats['entce@test'] - 1.96 * stats['entce_stderr@test']:+.3f}, "
+                    f"{stats['entce@test'] + 1.96 * stats['entce_stderr@test']:+.3f}]")
+    return "no hp_entropy_calibration run at temperature 1"
+
+
+def _summarize_headline(ctx: DemoContext) -> str:
+    groups = ctx.suite_dir / "groups"
+    count = len(list(groups.glob("*.json"))) if groups.is_dir() else 0
+    runs = len(_run_dirs(ctx, ""))
+    return f"{runs} runs in {count} leaderboard groups"
+
+
+def _file(*parts: str) -> Callable[[DemoContext], str]:
+    def where(ctx: DemoContext) -> str:
+        return str(ctx.demo_output.joinpath(*parts))
+
+    return where
+
+
+def _suite_where(ctx: DemoContext) -> str:
+    return str(ctx.suite_dir)
+
+
+STEPS: List[Step] = [
+    Step("synthetic", "Synthetic tasks on the embedded model", _helm_run("demo.conf"), _synthetic_headline,
+         _suite_where, expected_runs=_conf_entries("demo.conf")),
+    Step("structured-prompting", "Structured prompting (DSPy)", _helm_run("structured_prompting.conf"),
+         _structured_prompting_headline, _suite_where, expected_runs=_conf_entries("structured_prompting.conf"), in_summary=False),
+    Step("ceiling", "Structured prompting (DSPy)", _plugins("ceiling", "--suite", "{suite}", "-o", "{o}", "--output",
+                                                            "{out}/ceiling"),
+         _ceiling_headline, _file("ceiling", "ceiling.md"), needs=["structured-prompting"]),
+    Step("judges", "LLM judges (UQ, SpecEval)", _helm_run("judges.conf"), _judges_headline, _suite_where,
+         expected_runs=_conf_entries("judges.conf")),
+    Step("uq-report", "LLM judges (UQ, SpecEval)", _plugins("uq-report", "--suite", "{suite}", "-o", "{o}"),
+         lambda ctx: "written", lambda ctx: str(ctx.suite_dir / "uq_report.md"), needs=["judges"], in_summary=False),
+    Step("spec-matrix", "LLM judges (UQ, SpecEval)", _plugins("spec-matrix", "--suite", "{suite}", "-o", "{o}"),
+         lambda ctx: "written", lambda ctx: str(ctx.suite_dir / "spec_matrix"), needs=["judges"], in_summary=False),
+    Step("statistics", "Statistics through helm-run", _helm_run("statistics.conf"), _statistics_headline, _suite_where,
+         expected_runs=_conf_entries("statistics.conf")),
+    Step("audio", "Audio (AHELM)", _helm_run("audio.conf"), _audio_headline, _suite_where,
+         expected_runs=_conf_entries("audio.conf")),
+    Step("audio-report", "Audio (AHELM)", _plugins("audio-report", "--suite", "{suite}", "-o", "{o}", "--output",
+                                                   "{out}/audio-report"),
+         lambda ctx: "written", _file("audio-report", "audio_report.md"), needs=["audio"], in_summary=False),
+    Step("speculative-runs", "Speculative decoding (DAS)", _helm_run("speculative.conf"),
+         lambda ctx: "done", _suite_where, expected_runs=_conf_entries("speculative.conf"), in_summary=False),
+    Step("speculate", "Speculative decoding (DAS)",
+         _plugins("speculate", "--preset", "demo", "--suite", "{suite}", "-o", "{o}", "--output",
+                  "{out}/speculate-demo", "--no-progress"),
+         _speculative_headline, _file("speculate-demo")),
+    Step("pretrain", "Pretraining runner",
+         _plugins("pretrain", "--recipe", "demo", "--suite", "{suite}", "-o", "{o}", "--output", "{out}/pretrain-demo",
+                  "--fresh", "--no-progress"),
+         _pretrain_headline, _file("pretrain-demo")),
+    Step("provenance", "Model provenance",
+         _plugins("provenance", "--demo", "--suite", "{suite}", "-o", "{o}", "--output", "{out}/provenance-demo",
+                  "--no-progress"),
+         _provenance_headline, _file("provenance-demo", "provenance.png")),
+    Step("fairness-frontier", "Fairness frontier",
+         _plugins("fairness-frontier", "--demo", "--suite", "{suite}", "-o", "{o}", "--output",
+                  "{out}/fairness-frontier-demo", "--no-progress"),
+         _fairness_headline, _file("fairness-frontier-demo", "fairness_frontier.png")),
+    Step("entce", "Entropy calibration",
+         _plugins("entce", "--demo", "--suite", "{suite}", "-o", "{o}", "--output", "{out}/entce-demo", "--no-progress"),
+         _entce_headline, _file("entce-demo", "entropy_calibration.png")),
+    Step("summarize", "Leaderboard", _plugins("summarize", "--suite", "{suite}", "-o", "{o}"), _summarize_headline,
+         lambda ctx: str(ctx.suite_dir / "groups")),
+]
+
+
+# ----- running -----
+
+
+def _format_seconds(seconds: float) -> str:
+    minutes, rest = divmod(int(round(seconds)), 60)
+    return f"{minutes}m{rest:02d}s" if minutes else f"{rest}s"
+
+
+def _count_finished_runs(ctx: DemoContext, since: float) -> int:
+    if not ctx.suite_dir.is_dir():
+        return 0
+    count = 0
+    for run in ctx.suite_dir.iterdir():
+        stats = run / "stats.json"
+        try:
+            if stats.stat().st_mtime >= since:
+                count += 1
+        except OSError:
+            continue
+    return count
+
+
+def _last_line(log: Path) -> str:
+    try:
+        lines = [line.strip() for line in log.read_text(errors="replace").splitlines() if line.strip()]
+    except OSError:
+        return ""
+    for line in reversed(lines):
+        if "error" in line.lower() or "exception" in line.lower():
+            return line[:300]
+    return lines[-1][:300] if lines else ""
+
+
+def run_step(step: Step, ctx: DemoContext, log: Path, progress: bool) -> StepResult:
+    from tqdm import tqdm
+
+    command = step.command(ctx)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    total = None
+    if step.expected_runs is not None:
+        try:
+            total = step.expected_runs(ctx)
+        except Exception:  # the count only sizes the bar
+            total = None
+    start = time.time()
+    environment = {**os.environ, **OFFLINE_ENVIRONMENT}
+    with open(log, "w") as out:
+        out.write("$ " + " ".join(command) + "\n")
+        out.flush()
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                   env=environment)
+        unit = "runs" if total is not None else "s"
+        with tqdm(total=total, unit=unit, desc=f"  {step.name}", leave=False, disable=not progress or not
+                  sys.stderr.isatty(),
+                  bar_format="{desc}: {n_fmt}/{total_fmt} {unit} [{elapsed}]" if total else
+                  "{desc}: running [{elapsed}]", file=sys.stderr, mininterval=1) as bar:
+            while process.poll() is None:
+                time.sleep(1)
+                if total is not None:
+                    done = min(_count_finished_runs(ctx, start), total)
+                    bar.update(done - bar.n)
+                else:
+                    bar.refresh()
+    seconds = time.time() - start
+    if process.returncode != 0:
+        return StepResult(step, "failed", seconds, reason=f"exit code {process.returncode}: {_last_line(log)}", log=log)
+    try:
+        headline = step.headline(ctx)
+    except Exception as error:  # a report we cannot read is a failed step, not a crash of the demo
+        return StepResult(step, "failed", seconds, reason=f"cannot read its results: {error!r}", log=log)
+    return StepResult(step, "ok", seconds, headline=headline, log=log)
+
+
+def run_demo(steps: Sequence[Step], ctx: DemoContext, progress: bool = True, echo=print) -> List[StepResult]:
+    results: Dict[str, StepResult] = {}
+    logs = ctx.demo_output / "logs"
+    for index, step in enumerate(steps, 1):
+        prefix = f"[{index}/{len(steps)}] {step.name}"
+        failed_needs = [n for n in step.needs if n in results and results[n].status != "ok"]
+        if failed_needs:
+            results[step.name] = StepResult(step, "skipped", reason=f"needs {', '.join(failed_needs)}, which failed")
+            echo(f"{prefix}: skipped ({results[step.name].reason})")
+            continue
+        echo(f"{prefix}: {step.capability} ...")
+        result = run_step(step, ctx, logs / f"{index:02d}-{step.name}.log", progress)
+        results[step.name] = result
+        if result.status == "ok":
+            echo(f"{prefix}: done in {_format_seconds(result.seconds)} -- {result.headline}")
+        else:
+            echo(f"{prefix}: FAILED after {_format_seconds(result.seconds)} -- {result.reason}\n"
+                 f"    log: {result.log}")
+    return list(results.values())
+
+
+def summary_table(results: Sequence[StepResult], ctx: DemoContext) -> str:
+    rows = [("capability", "step", "time", "headline", "where to look")]
+    for r in results:
+        if not r.step.in_summary and r.status == "ok":
+            continue
+        headline = r.headline if r.status == "ok" else f"{r.status.upper()}: {r.reason}"
+        where = r.step.where(ctx) if r.status == "ok" else str(r.log or "")
+        rows.append((r.step.capability, r.step.name, _format_seconds(r.seconds), headline, where))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    lines = []
+    for row in rows:
+        lines.append("  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths)) + "  " + row[3])
+        lines.append(" " * (sum(widths) + 6) + "  -> " + row[4] if row is not rows[0] else "")
+    return "\n".join(line for line in lines if line.strip())
+
+
+def _default_conf_dir() -> Path:
+    return Path(__file__).resolve().parent.parent / "run_specs"
+
+
+def add_parser(subparsers) -> None:
+    parser = add_subcommand(subparsers, "demo", "run the offline demo as a report (what make demo runs)", __doc__, run)
+    parser.add_argument("--suite", default="demo", help="HELM suite (default: demo)")
+    parser.add_argument("-o", "--output-path", type=Path, default=Path("benchmark_output"), help="HELM output path")
+    parser.add_argument("--demo-output", type=Path, default=Path("demo_output"),
+                        help="folder for the runners' outputs, reports and logs (default: demo_output)")
+    parser.add_argument("--conf-dir", type=Path, default=None,
+                        help="folder with the package's run_specs/*.conf (default: the source checkout's)")
+    parser.add_argument("-m", "--max-eval-instances", type=int, default=100)
+    parser.add_argument("-n", "--num-threads", type=int, default=2)
+    parser.add_argument("--only", action="append", default=[], metavar="STEP", help="run only these steps")
+    parser.add_argument("--skip", action="append", default=[], metavar="STEP", help="leave these steps out")
+    parser.add_argument("--list", action="store_true", help="list the steps and exit")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+
+def run(args: argparse.Namespace) -> int:
+    names = [s.name for s in STEPS]
+    if args.list:
+        for step in STEPS:
+            print(f"{step.name:22s} {step.capability}")
+        return 0
+    unknown = [n for n in args.only + args.skip if n not in names]
+    if unknown:
+        raise ValueError(f"unknown step(s) {', '.join(unknown)}; the steps are: {', '.join(names)}")
+    conf_dir = (args.conf_dir or _default_conf_dir()).resolve()
+    if not (conf_dir / "demo.conf").is_file():
+        raise FileNotFoundError(f"no demo.conf in {conf_dir}: pass --conf-dir with the checkout's run_specs folder")
+    steps = [s for s in STEPS if (not args.only or s.name in args.only) and s.name not in args.skip]
+    ctx = DemoContext(
+        bin=Path(sys.executable).parent, suite=args.suite, output_path=args.output_path.resolve(),
+        demo_output=args.demo_output.resolve(), conf_dir=conf_dir, max_eval_instances=args.max_eval_instances,
+        num_threads=args.num_threads,
+    )
+    print(f"helm_plugins demo: {len(steps)} steps, suite '{ctx.suite}', logs in {ctx.demo_output / 'logs'}",
+          flush=True)
+    start = time.time()
+    results = run_demo(steps, ctx, progress=not args.no_progress, echo=lambda line: print(line, flush=True))
+    print(f"\nSummary ({_format_seconds(time.time() - start)} in all):\n")
+    print(summary_table(results, ctx))
+    (ctx.demo_output / "summary.json").write_text(json.dumps(
+        [{"step": r.step.name, "capability": r.step.capability, "status": r.status, "seconds": round(r.seconds, 1),
+          "headline": r.headline, "reason": r.reason, "where": r.step.where(ctx) if r.status == "ok" else str(r.log)}
+         for r in results], indent=1))
+    failed = [r.step.name for r in results if r.status != "ok"]
+    print()
+    if failed:
+        print(f"{len(failed)} step(s) did not finish: {', '.join(failed)}. Their logs are in {ctx.demo_output / 'logs'}.")
+    print("Serve the leaderboard with:")
+    server = Path(sys.executable).parent / "helm-server"
+    print(f"    {server} --suite {ctx.suite} --output-path {ctx.output_path}")
+    print("then open http://localhost:8000/")
+    return 1 if failed else 0

@@ -1,0 +1,73 @@
+"""helm-plugins demo: steps report a headline or why they failed, failures do not stop independent steps."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from helm_plugins import demo
+from helm_plugins.demo import DemoContext, Step, mean_interval, run_demo, summary_table
+from tests.conftest import REPO
+
+
+def _ctx(tmp_path):
+    return DemoContext(bin=Path(sys.executable).parent, suite="s", output_path=tmp_path / "benchmark_output",
+                       demo_output=tmp_path / "demo_output", conf_dir=REPO / "run_specs", max_eval_instances=5,
+                       num_threads=1)
+
+
+def _python(code):
+    return lambda ctx: [sys.executable, "-c", code]
+
+
+def test_a_failed_step_names_its_log_and_only_its_dependents_are_skipped(tmp_path):
+    steps = [
+        Step("writes", "Cap A", _python("open('a.txt', 'w').write('42')"), lambda ctx: "answer 42",
+             lambda ctx: "a.txt"),
+        Step("breaks", "Cap B", _python("import sys; print('model weights missing'); sys.exit(3)"),
+             lambda ctx: "never", lambda ctx: "b"),
+        Step("report-b", "Cap B", _python("pass"), lambda ctx: "never", lambda ctx: "b", needs=["breaks"]),
+        Step("report-a", "Cap A", _python("pass"), lambda ctx: "fine", lambda ctx: "a", needs=["writes"]),
+    ]
+    lines = []
+    results = run_demo(steps, _ctx(tmp_path), progress=False, echo=lines.append)
+    assert [r.status for r in results] == ["ok", "failed", "skipped", "ok"]
+    failed = results[1]
+    assert "exit code 3" in failed.reason and "model weights missing" in failed.reason
+    assert failed.log.read_text().splitlines()[-1] == "model weights missing"
+    assert any(line.startswith("[2/4] breaks: FAILED") for line in lines)
+    assert any(f"log: {failed.log}" in line for line in lines)
+    assert lines[-1].startswith("[4/4] report-a: done in") and lines[-1].endswith("-- fine")
+    table = summary_table(results, _ctx(tmp_path))
+    assert "answer 42" in table and "FAILED: exit code 3" in table and "SKIPPED: needs breaks" in table
+
+
+def test_an_unreadable_result_fails_the_step_instead_of_the_demo(tmp_path):
+    step = Step("reads", "Cap", _python("pass"), lambda ctx: json.loads("{truncated"), lambda ctx: "x")
+    [result] = run_demo([step], _ctx(tmp_path), progress=False, echo=lambda line: None)
+    assert result.status == "failed" and "cannot read its results" in result.reason
+
+
+def test_intervals_known_answers():
+    # Wilson interval for 8 of 10: [0.4902, 0.9433]
+    assert mean_interval([1.0] * 8 + [0.0] * 2) == "0.8 [0.49, 0.943]"
+    # Student t for [1, 3, 1, 3]: mean 2, sd 1.1547, n 4: 2 +- 3.1824 * 0.57735 = [0.163, 3.84]
+    assert mean_interval([1.0, 3.0, 1.0, 3.0]) == "2 [0.163, 3.84]"
+    assert mean_interval([]) == "n/a"
+
+
+def test_every_conf_has_a_demo_step():
+    helm_run_confs = {step.command(_ctx(Path("/x")))[2].split("/")[-1] for step in demo.STEPS
+                      if step.command(_ctx(Path("/x")))[0].endswith("helm-run")}
+    assert helm_run_confs == {conf.name for conf in (REPO / "run_specs").glob("*.conf")}
+
+
+def test_cli_rejects_an_unknown_step_and_lists_the_steps(tmp_path):
+    completed = subprocess.run([sys.executable, "-m", "helm_plugins.cli", "demo", "--only", "nope"],
+                               capture_output=True, text=True, cwd=tmp_path)
+    assert completed.returncode == 2 and "unknown step(s) nope; the steps are: synthetic" in completed.stderr
+    listing = subprocess.run([sys.executable, "-m", "helm_plugins.cli", "demo", "--list"],
+                             capture_output=True, text=True, cwd=tmp_path)
+    assert listing.returncode == 0 and listing.stdout.split()[0] == "synthetic"
