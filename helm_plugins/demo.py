@@ -188,11 +188,30 @@ def _judges_headline(ctx: DemoContext) -> str:
     return f"{uq}; {spec}"
 
 
+def bits_per_byte_interval(run_dir: Path, level: float = 0.95, resamples: int = 2000, seed: int = 0) -> str:
+    """HELM's pooled bits per byte (-sum log p / sum bytes / ln 2) with a percentile bootstrap over documents."""
+    import numpy as np
+
+    logprob = np.array(instance_values(run_dir, "logprob"))
+    num_bytes = np.array(instance_values(run_dir, "num_bytes"))
+    if len(logprob) == 0 or len(logprob) != len(num_bytes):
+        return "n/a"
+    value = -logprob.sum() / num_bytes.sum() / math.log(2)
+    rng = np.random.default_rng(seed)
+    index = rng.integers(0, len(logprob), size=(resamples, len(logprob)))
+    samples = -logprob[index].sum(axis=1) / num_bytes[index].sum(axis=1) / math.log(2)
+    low, high = np.quantile(samples, [(1 - level) / 2, (1 + level) / 2])
+    return f"{value:.3g} [{low:.3g}, {high:.3g}]"
+
+
 def _statistics_headline(ctx: DemoContext) -> str:
     fairness = run_stat_headline(ctx, "hp_fairness", "exact_match", "yes/no fairness items accuracy")
-    loss = run_stat_headline(ctx, "hp_text_loss", "bits_per_byte", "held-out bits per byte",
-                             contains="subgroup=rare")
-    return f"{fairness}; {loss}"
+    parts = [fairness]
+    for run in _run_dirs(ctx, "hp_text_loss:"):
+        if "subgroup=" in run.name:
+            subgroup = run.name.split("subgroup=")[1].split(",")[0]
+            parts.append(f"{subgroup} dialect bits/byte {bits_per_byte_interval(run)}")
+    return "; ".join(parts)
 
 
 def _audio_headline(ctx: DemoContext) -> str:
