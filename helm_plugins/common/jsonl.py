@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Iterator, List, Optional, Tuple, Union
 
 
-def _non_finite_field(value: object, where: str = "") -> Optional[Tuple[str, float]]:
+def find_non_finite(value: object, where: str = "") -> Optional[Tuple[str, float]]:
     """(dotted field path, value) of the first NaN or infinity inside `value`, or None."""
     if isinstance(value, float) and not math.isfinite(value):
         return where, value
     children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
     for key, child in children:
-        found = _non_finite_field(child, f"{where}[{key}]" if isinstance(key, int) else f"{where}.{key}" if where else key)
+        found = find_non_finite(child, f"{where}[{key}]" if isinstance(key, int) else f"{where}.{key}" if where else key)
         if found:
             return found
     return None
@@ -47,7 +47,7 @@ def read_jsonl_rows(path: Union[str, Path]) -> Iterator[Tuple[int, dict]]:
                 raise ValueError(f"{path}:{line_number}: not JSON ({error.msg}, column {error.colno})") from None
             if not isinstance(row, dict):
                 raise ValueError(f"{path}:{line_number}: expected an object, got {type(row).__name__}")
-            bad = _non_finite_field(row)
+            bad = find_non_finite(row)
             if bad:
                 raise ValueError(f"{path}:{line_number}: field {bad[0]!r} is {bad[1]}; numbers must be finite")
             yield line_number, row
