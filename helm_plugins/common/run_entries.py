@@ -18,6 +18,7 @@ import difflib
 import functools
 import hashlib
 import inspect
+import json
 import sys
 from pathlib import Path
 from typing import Callable, Collection, List, TypeVar
@@ -32,6 +33,7 @@ RUN_ENTRY_PREFIX = "hp_"
 F = TypeVar("F", bound=Callable[..., RunSpec])
 ARGUMENT_RULES = ConfigDict(allow_inf_nan=False)  # the one validator of every run-entry argument
 CONTENT_HASH_LENGTH = 8
+RUN_RESULT_FILES = ("run_spec.json", "scenario.json", "scenario_state.json", "stats.json", "per_instance_stats.json")
 
 
 class RunEntryError(ValueError):
@@ -141,8 +143,10 @@ def add_checks_before_runs() -> None:
 
     A metric class of this package may define `check_before_run(args, suite_dir)` (args: its MetricSpec's args,
     suite_dir: benchmark_output/runs/<suite>); it is called when the run starts, after `--skip-completed-runs`
-    has had its say, so that e.g. a missing reference run fails before any example is scored. Outside helm-run
-    (HELM's runner not loaded) nothing is changed.
+    has had its say, so that e.g. a missing reference run fails before any example is scored. And
+    `--skip-completed-runs` counts a run as complete only if its result files parse (HELM writes them in place,
+    so an interrupted write leaves a truncated stats.json that HELM alone would skip): an unreadable one is
+    logged by name and the run is done again. Outside helm-run (HELM's runner not loaded) nothing is changed.
     """
     runner_module = sys.modules.get("helm.benchmark.runner")
     if runner_module is None:
@@ -151,6 +155,19 @@ def add_checks_before_runs() -> None:
     original = runner_class.run_one
     if getattr(original, "checks_before_runs", False):
         return
+    is_complete = runner_class._is_run_completed
+
+    def _is_run_completed(self, run_path: str) -> bool:
+        if not is_complete(self, run_path):
+            return False
+        for name in RUN_RESULT_FILES:
+            try:
+                with open(Path(run_path) / name) as file:
+                    json.load(file)
+            except (OSError, ValueError) as error:
+                runner_module.hlog(f"{Path(run_path) / name} is unreadable ({error}): running {Path(run_path).name} again")
+                return False
+        return True
 
     @functools.wraps(original)
     def run_one(self, run_spec: RunSpec):
@@ -164,3 +181,4 @@ def add_checks_before_runs() -> None:
 
     run_one.checks_before_runs = True  # type: ignore[attr-defined]
     runner_class.run_one = run_one
+    runner_class._is_run_completed = _is_run_completed

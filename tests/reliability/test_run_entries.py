@@ -6,6 +6,7 @@ import inspect
 import json
 import math
 import typing
+from pathlib import Path
 
 import pytest
 from helm.benchmark.run_spec import _REGISTERED_RUN_SPEC_FUNCTIONS, get_run_spec_function
@@ -122,3 +123,22 @@ def test_a_missing_provenance_reference_fails_before_the_run_starts(runner, tmp_
     with pytest.raises(ValueError, match=r"losses.jsonl:1: field 'loss' must be a finite number, got 'high'"):
         runner.run_one(construct(transcript="tiny-default", reference=str(bad_losses)))
     assert runner.started == []  # no scenario loaded, no example scored
+
+
+@pytest.mark.parametrize("damaged", [None, "stats.json", "per_instance_stats.json", "scenario_state.json"])
+def test_skip_completed_runs_does_not_skip_a_run_with_a_truncated_result_file(runner, damaged):
+    run_spec = get_run_spec_function("hp_synthetic_arithmetic")(num_instances=3)
+    run_dir = Path(runner.runs_path) / run_spec.name
+    run_dir.mkdir(parents=True)
+    for name in ("run_spec.json", "scenario.json", "scenario_state.json", "stats.json", "per_instance_stats.json"):
+        (run_dir / name).write_text(json.dumps([{"name": {"name": "exact_match", "split": "test"}, "count": 1}]))
+    if damaged:
+        (run_dir / damaged).write_text((run_dir / damaged).read_text()[:20])  # HELM's in-place write, interrupted
+    runner.skip_completed_runs = True
+    if damaged:
+        with pytest.raises(pytest.fail.Exception, match="run started"):
+            runner.run_one(run_spec)
+        assert len(runner.started) == 1  # the run is done again instead of skipped
+    else:
+        runner.run_one(run_spec)
+        assert runner.started == []  # a complete run is still skipped
