@@ -65,6 +65,16 @@ def _read_pytorch_bin(path: Path):
     yield from state.items()
 
 
+def _all_finite(tensor) -> bool:
+    """numpy's single-threaded check (torch's is many times slower on a busy machine); bfloat16 via float32."""
+    import numpy as np
+    import torch
+
+    if tensor.dtype not in (torch.float16, torch.float32, torch.float64):
+        tensor = tensor.float()
+    return bool(np.isfinite(tensor.numpy()).all())
+
+
 def validate_checkpoint(checkpoint_dir: Path) -> None:
     """Raise CheckpointError (naming the file) unless the weights in `checkpoint_dir` can be served."""
     import torch
@@ -80,7 +90,7 @@ def validate_checkpoint(checkpoint_dir: Path) -> None:
         key = name if name in shapes else next((k for k in shapes if k.endswith("." + name)), name)  # prefix-less names
         if key in shapes and tuple(tensor.shape) != shapes[key]:
             raise CheckpointError(path, f"tensor {name!r} has shape {tuple(tensor.shape)}, the config gives {shapes[key]}")
-        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+        if tensor.is_floating_point() and not _all_finite(tensor):
             bad = int((~torch.isfinite(tensor)).sum())
             raise CheckpointError(path, f"tensor {name!r} has {bad} non-finite value(s) (NaN or infinity) of {tensor.numel()}")
         found.add(key)

@@ -41,6 +41,6 @@ test_runners.py — pretraining runner and runner configs
     - A malformed `--config` YAML (bad indentation, unclosed bracket, tab, not a mapping): file, line, column and
       the parser's problem, exit code 2 with no traceback; `.nan`/`.inf` in a config or a `--set` override rejected.
 
-Covered elsewhere: `helm-plugins summarize` naming an unreadable stats.json (tests of helm_plugins/summarize.py);
-DSPy programs optimised from failed LM calls (tests/structured_prompting/).
+Handled with their own features, to be listed here when they land: `helm-plugins summarize` naming an unreadable
+stats.json and the run to redo; a DSPy program optimised from failed LM calls never saved or reused.
 """
