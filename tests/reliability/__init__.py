@@ -21,7 +21,8 @@ test_input_files.py — JSONL and models files
     - fairness-frontier with models of only one size: an error naming the file (was an IndexError).
     - relative-scaling `--models` with "abc", a list, a string number, a missing subgroup, a bad per-item error, or a
       NaN nested in an object: rejected naming file, line and field.
-    - A binary file given as JSONL: "not UTF-8 text" with file and line (was a codec traceback).
+    - A binary file given as JSONL (a models file, a SpecEval specification): "not UTF-8 text" with file and line
+      (was a codec traceback).
     - Every JSONL reader (transcripts, loss files, fairness items, UQ questions, entropy-calibration documents)
       rejects NaN and infinities the same way.
 

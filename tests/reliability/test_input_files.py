@@ -73,6 +73,15 @@ def test_a_binary_file_given_as_jsonl_names_the_file_and_line(tmp_path, capsys):
         list(read_jsonl_rows(binary))
 
 
+def test_a_binary_specification_file_names_the_file_and_line(tmp_path):
+    from helm_plugins.judges.spec_adherence.statements import load_spec
+
+    spec = tmp_path / "spec.jsonl"
+    spec.write_bytes(b"\xff\xd8\xff\xe0 JFIF")
+    with pytest.raises(ValueError, match=r"spec.jsonl:1: not UTF-8 text \(byte 0xff at column 1\)"):
+        load_spec(str(spec))
+
+
 @pytest.mark.parametrize(
     "reader, rows, message",
     [
