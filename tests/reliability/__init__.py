@@ -25,6 +25,7 @@ test_input_files.py — JSONL and models files
       (was a codec traceback).
     - Every JSONL reader (transcripts, loss files, fairness items, UQ questions, entropy-calibration documents)
       rejects NaN and infinities the same way.
+    - Real-valued command-line options (`fairness-frontier --delta nan`): rejected by argparse, option named.
 
 test_audio_cache.py — synthesized audio
     - A cached WAV cut short, zeroed or garbled, or without its stored hash: made again, never served.

@@ -105,3 +105,10 @@ def test_every_jsonl_reader_rejects_non_finite_numbers_the_same_way(tmp_path, wr
     path = write_jsonl(tmp_path / "t.jsonl", rows)
     with pytest.raises(ValueError, match=message):
         getattr(importlib.import_module(module), function)(path)
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-Infinity", "abc"])
+def test_real_valued_command_line_options_reject_non_finite_values(value, capsys):
+    with pytest.raises(SystemExit) as exit:
+        main(["fairness-frontier", "--from-suite", "s", f"--delta={value}"])
+    assert exit.value.code == 2 and f"argument --delta: {value!r} is not a" in capsys.readouterr().err

@@ -12,7 +12,7 @@ import argparse
 import json
 from pathlib import Path
 
-from helm_plugins.cli import add_runner_arguments, add_subcommand, suite_dir
+from helm_plugins.cli import add_runner_arguments, add_subcommand, finite_float, suite_dir
 from helm_plugins.common.jsonl import number_field, read_jsonl_rows
 
 GROUP = "hp_fairness_frontier"
@@ -25,7 +25,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--train-size", type=int, help="training examples D of the models file")
     parser.add_argument("--from-suite", metavar="SUITE", help="the frontier across the models of SUITE's hp_fairness runs")
     parser.add_argument("--contested", metavar="MODEL", help="with --from-suite: check for a less discriminatory alternative")
-    parser.add_argument("--delta", type=float, default=0.0, help="with --contested: the gap reduction that counts (default 0)")
+    parser.add_argument("--delta", type=finite_float, default=0.0, help="with --contested: the gap reduction that counts (default 0)")
     add_runner_arguments(parser, "epochs=5", "fairness_frontier_output")
 
 
