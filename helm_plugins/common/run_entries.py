@@ -171,7 +171,7 @@ def add_checks_before_runs() -> None:
 
     @functools.wraps(original)
     def run_one(self, run_spec: RunSpec):
-        if not (self.skip_completed_runs and self._is_run_completed(self._get_run_path(run_spec))):
+        if not (self.skip_completed_runs and is_complete(self, self._get_run_path(run_spec))):  # HELM's own test
             for metric_spec in run_spec.metric_specs:
                 if metric_spec.class_name.startswith("helm_plugins."):
                     check = getattr(get_class_by_name(metric_spec.class_name), "check_before_run", None)
