@@ -5,6 +5,7 @@ Each subcommand lives in the module of its capability, which adds its parser wit
 
 import argparse
 import importlib
+import math
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -30,6 +31,17 @@ def add_subcommand(subparsers, name: str, help_text: str, doc: str, handler) -> 
     parser = subparsers.add_parser(name, help=help_text, description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.set_defaults(handler=handler)
     return parser
+
+
+def finite_float(text: str) -> float:
+    """argparse type of every real-valued option: NaN and infinities are rejected with the option named."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return value
 
 
 def add_runner_arguments(parser: argparse.ArgumentParser, example_override: str, default_output: str) -> None:

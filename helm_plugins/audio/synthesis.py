@@ -1,5 +1,7 @@
 """Offline speech synthesis: text to 16 kHz mono 16-bit WAV with Debian's text-to-speech engines, plus noise at a
-given signal-to-noise ratio and concatenation of turns, every file cached by a hash of what made it.
+given signal-to-noise ratio and concatenation of turns, every file cached by a hash of what made it. Beside each
+cached file its content hash is stored (`<key>.wav.sha256`); a cached file whose content no longer matches (cut
+short, overwritten, a copy gone wrong) or that has no stored hash is made again, never served.
 
 Voices: flite's rms, awb and kal (male) and slt (female), and espeak-ng's en-us with a male and a female variant
 (robotic, much harder to transcribe). sox converts every engine's output to one format, concatenates turns with
@@ -20,7 +22,7 @@ import wave
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, List, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -142,6 +144,19 @@ def measure_snr_db(clean: np.ndarray, noisy: np.ndarray) -> float:
     return float(10 * np.log10(np.mean((gain * clean) ** 2) / np.mean(noise**2)))
 
 
+def _hash_path(path: Path) -> Path:
+    return path.with_name(f"{path.name}.sha256")
+
+
+def _content_hash(path: Path) -> Optional[str]:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+
+
+def _stored_hash(path: Path) -> Optional[str]:
+    hash_path = _hash_path(path)
+    return hash_path.read_text().strip() if hash_path.is_file() else None
+
+
 class Synthesizer:
     """Makes and caches WAV files under `cache_dir`, each named by the hash of its recipe."""
 
@@ -150,16 +165,23 @@ class Synthesizer:
         self.cache_dir.mkdir(parents=True, exist_ok=True)
 
     def _target(self, *recipe: object) -> Tuple[Path, bool]:
+        """(the cache path of this recipe, whether a verified file is there)."""
         key = hashlib.sha256(repr(recipe).encode()).hexdigest()[:24]
         path = self.cache_dir / f"{key}.wav"
-        return path, path.is_file() and path.stat().st_size > 0
+        stored = _stored_hash(path)
+        return path, stored is not None and _content_hash(path) == stored
 
     @staticmethod
     def _scratch(path: Path, kind: str) -> Path:
         return path.with_name(f"{path.stem}.{uuid.uuid4().hex[:8]}.{kind}.wav")
 
     def _publish(self, tmp: Path, path: Path) -> Path:
+        """Move a finished file into the cache, then store its content hash beside it (both atomically)."""
+        digest = _content_hash(tmp)
         tmp.replace(path)  # atomic: a concurrent reader sees the whole file or none
+        digest_tmp = self._scratch(path, "sha256")
+        digest_tmp.write_text(f"{digest}\n")
+        digest_tmp.replace(_hash_path(path))
         return path
 
     def speak(self, text: str, voice: str) -> Path:
@@ -210,8 +232,8 @@ class Synthesizer:
         path, cached = self._target("concat", digests, gap_seconds)
         if cached:
             return path
-        silence, _ = self._target("silence", gap_seconds)
-        if not silence.is_file():
+        silence, silence_cached = self._target("silence", gap_seconds)
+        if not silence_cached:
             tmp = self._scratch(silence, "tmp")
             write_wav(tmp, np.zeros(int(round(gap_seconds * SAMPLE_RATE))))
             self._publish(tmp, silence)

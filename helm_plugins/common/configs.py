@@ -1,6 +1,8 @@
 """Runner configs: pydantic models read from a YAML preset and/or file, then `key.sub=value` overrides.
 
 Unknown keys are rejected with their dotted path; values of overrides are read as YAML (numbers, lists, ...).
+A malformed YAML file is reported with its file, line, column and the parser's problem; NaN and infinities
+(YAML's `.nan`, `.inf`) are rejected wherever they appear.
 """
 
 from pathlib import Path
@@ -8,6 +10,8 @@ from typing import Any, Dict, Iterable, List, Optional, Type, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
+
+from helm_plugins.common.jsonl import find_non_finite
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -29,7 +33,34 @@ def parse_overrides(overrides: Iterable[str]) -> Dict[str, Any]:
         key, sep, raw = override.partition("=")
         if not sep or not key.strip():
             raise ValueError(f"override {override!r} is not of the form key=value (e.g. model.n_layer=4)")
-        _set_path(tree, key.strip(), yaml.safe_load(raw))
+        try:
+            value = yaml.safe_load(raw)
+        except yaml.YAMLError as error:
+            raise ValueError(f"override {override!r}: the value is not valid YAML ({_problem(error)})") from None
+        _set_path(tree, key.strip(), value)
+    return tree
+
+
+def _problem(error: yaml.YAMLError) -> str:
+    problem = getattr(error, "problem", None) or str(error)
+    context = getattr(error, "context", None)
+    return f"{problem} {context}" if context else problem
+
+
+def read_yaml_mapping(path: Path) -> Dict[str, Any]:
+    """A YAML file of config keys; errors name the file, the line and column, and the problem."""
+    try:
+        tree = yaml.safe_load(Path(path).read_text())
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        raise ValueError(f"{where}: not valid YAML ({_problem(error)})") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: not UTF-8 text; expected a YAML config file") from None
+    if tree is None:
+        return {}
+    if not isinstance(tree, dict):
+        raise ValueError(f"{path}: expected a mapping of config keys (key: value lines), got a {type(tree).__name__}")
     return tree
 
 
@@ -52,8 +83,11 @@ def load_yaml_config(
     for source in ([Path(presets_dir) / f"{preset}.yaml"] if preset else []) + ([Path(config_file)] if config_file else []):
         if not source.is_file():
             raise ValueError(f"no config file {source} (presets: {', '.join(preset_names(presets_dir))})")
-        tree = _merge(tree, yaml.safe_load(source.read_text()) or {})
+        tree = _merge(tree, read_yaml_mapping(source))
     tree = _merge(tree, parse_overrides(overrides))
+    bad = find_non_finite(tree)
+    if bad:
+        raise ValueError(f"invalid {model.__name__} config: {bad[0]} is {bad[1]}; numbers must be finite")
     try:
         return model.model_validate(tree)
     except ValidationError as error:

@@ -6,6 +6,10 @@ model name, cached answers of the old weights would be served. This client keeps
 
 Sampling is reproducible: each request seeds torch from its own contents (prompt, decoding parameters and the
 request's `random` field), under a lock so that HELM's parallel threads cannot interleave the random stream.
+
+The checkpoint is validated when the client is created (helm_plugins.models.checkpoints): a truncated or
+garbled weights file, shapes that disagree with config.json or non-finite weights fail the run at once, naming
+the file, instead of failing every request through HELM's retries.
 """
 
 import hashlib
@@ -20,7 +24,9 @@ from helm.common.cache import CacheConfig, MongoCacheConfig, SqliteCacheConfig
 from helm.common.request import Request, RequestResult
 from helm.tokenizers.tokenizer import Tokenizer
 
-WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+from helm_plugins.models.checkpoints import PYTORCH_BIN, SAFETENSORS, validate_checkpoint
+
+WEIGHT_FILES = (SAFETENSORS, PYTORCH_BIN)
 
 
 def weights_fingerprint(checkpoint_dir: Path) -> str:
@@ -56,6 +62,7 @@ class LocalCheckpointClient(HuggingFaceClient):
         **kwargs,
     ):
         fingerprint = weights_fingerprint(Path(pretrained_model_name_or_path))
+        validate_checkpoint(Path(pretrained_model_name_or_path))  # at creation: HELM does not retry that
         super().__init__(
             cache_config=cache_config_for_weights(cache_config, fingerprint),
             tokenizer=tokenizer,

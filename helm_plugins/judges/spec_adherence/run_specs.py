@@ -20,7 +20,7 @@ from helm.benchmark.run_spec import RunSpec
 from helm.benchmark.scenarios.scenario import ScenarioSpec
 from pydantic import Field
 
-from helm_plugins.common.run_entries import plugin_run_spec_function
+from helm_plugins.common.run_entries import input_label, plugin_run_spec_function
 from helm_plugins.judges.spec_adherence.statements import BUILTIN_PROVIDERS, load_spec
 
 
@@ -28,7 +28,7 @@ MODULE = "helm_plugins.judges.spec_adherence"  # classes named, not imported: HE
 
 
 def _label(value: str) -> str:
-    return Path(value).stem if value.endswith(".jsonl") else value.replace("/", "_")
+    return input_label(value) if value.endswith(".jsonl") else value.replace("/", "_")
 
 
 @plugin_run_spec_function("hp_spec_adherence")

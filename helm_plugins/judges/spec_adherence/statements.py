@@ -9,11 +9,12 @@ guideline. `load_spec("toy")` reads the packaged 6-statement toy specification (
 the offline demo); any other value is a path. A bad line is an error naming the file, the line and the field.
 """
 
-import json
 from pathlib import Path
 from typing import List, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from helm_plugins.common.jsonl import read_jsonl_rows
 
 SPECS = Path(__file__).parent / "specs"
 BUILTIN_PROVIDERS = {"toy": "helm-plugins"}
@@ -48,11 +49,9 @@ def load_spec(spec: str) -> List[Statement]:
     if not path.is_file():
         raise FileNotFoundError(f"specification {spec!r}: no file {path} (built-in: {', '.join(BUILTIN_PROVIDERS)})")
     statements: List[Statement] = []
-    for number, line in enumerate(path.read_text().splitlines(), 1):
-        if not line.strip():
-            continue
+    for number, row in read_jsonl_rows(path):
         try:
-            statements.append(Statement.model_validate_json(line))
+            statements.append(Statement.model_validate(row))
         except ValidationError as error:
             problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'line'}: {e['msg']}" for e in error.errors())
             raise ValueError(f"{path}:{number}: bad statement: {problems}") from None

@@ -8,7 +8,6 @@ meta-evaluation on planted answers.
 set-up). In a run entry, separate strategy stages with ";" (HELM splits entries at commas).
 """
 
-from pathlib import Path
 from typing import Annotated
 
 from helm.benchmark.adaptation.common_adapter_specs import get_generation_adapter_spec
@@ -19,7 +18,7 @@ from helm.benchmark.run_spec import RunSpec
 from helm.benchmark.scenarios.scenario import ScenarioSpec
 from pydantic import Field
 
-from helm_plugins.common.run_entries import plugin_run_spec_function
+from helm_plugins.common.run_entries import input_label, plugin_run_spec_function
 from helm_plugins.judges.uq.strategy import DEFAULT_STRATEGY, compact, parse_strategy
 from helm_plugins.synthetic.prompts import ARITHMETIC_INSTRUCTIONS, INPUT_NOUN, OUTPUT_NOUN
 
@@ -59,7 +58,7 @@ def get_uq_spec(
 ) -> RunSpec:
     """questions: 'generated' (offline), 'released' (the 500 UQ questions, via datasets) or a UQ-format JSONL path."""
     parse_strategy(strategy)  # a bad strategy fails here, before any request
-    label = questions if questions in ("generated", "released") else Path(questions).stem
+    label = input_label(questions, ["generated", "released"], "UQ questions file")
     return RunSpec(
         name=f"hp_uq:questions={label},{_settings(strategy, judge, seed)}",
         scenario_spec=ScenarioSpec(

@@ -1,6 +1,6 @@
 """The pretraining loop: seeded, resumable to the exact step, with periodic validation and checkpoints.
 
-Output folder:
+Output folder (locked while a run uses it: a second run on it fails at once, naming the process that holds it):
     config.json         the resolved config (a rerun with another config into the same folder is refused)
     tokenizer/          the trained tokenizer (transformers format)
     checkpoint.pt       model, optimizer, scheduler, RNG state and history after the last saved step
@@ -21,6 +21,7 @@ from typing import Dict, List, Optional
 import torch
 from tqdm.auto import tqdm
 
+from helm_plugins.common.folder_lock import FolderLock
 from helm_plugins.runners.pretrain.config import PretrainConfig
 from helm_plugins.runners.pretrain.data import (
     IGNORE_INDEX,
@@ -71,6 +72,14 @@ class TrainResult:
 
 class Trainer:
     def __init__(self, config: PretrainConfig, output_dir: Path, fresh: bool = False):
+        self._lock = FolderLock(Path(output_dir)).acquire()  # one run per folder, until train() ends
+        try:
+            self._set_up(config, output_dir, fresh)
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def _set_up(self, config: PretrainConfig, output_dir: Path, fresh: bool) -> None:
         self.config = config
         self.output_dir = Path(output_dir)
         self.checkpoint_path = self.output_dir / "checkpoint.pt"
@@ -172,7 +181,7 @@ class Trainer:
         os.replace(tmp, self.checkpoint_path)  # atomic: a crash mid-write keeps the previous checkpoint
 
     def load_checkpoint(self, result: TrainResult) -> None:
-        state = torch.load(self.checkpoint_path, weights_only=False)
+        state = read_checkpoint(self.checkpoint_path)
         if state["data_fingerprint"] != self.data_fingerprint:
             raise ValueError(f"{self.checkpoint_path} was trained on other data; pass --fresh to start over")
         self.model.load_state_dict(state["model"])
@@ -202,6 +211,13 @@ class Trainer:
         )
 
     def train(self, stop_at_step: Optional[int] = None, progress: bool = True) -> TrainResult:
+        self._lock.acquire()
+        try:
+            return self._train(stop_at_step, progress)
+        finally:
+            self._lock.release()
+
+    def _train(self, stop_at_step: Optional[int], progress: bool) -> TrainResult:
         config = self.config
         result = TrainResult(config, self.output_dir, completed=False, step=0, num_parameters=self.model.num_parameters())
         if self.checkpoint_path.is_file():
@@ -253,6 +269,18 @@ class Trainer:
             save_tokenizer(self.tokenizer, result.huggingface_dir)
             plot_loss_curve(result, self.output_dir / "loss_curve.png")
         return result
+
+
+def read_checkpoint(path: Path) -> dict:
+    """A runner checkpoint's state; an unreadable or foreign file raises ValueError naming it and the way out."""
+    try:
+        state = torch.load(path, weights_only=False)
+    except Exception as error:  # torch raises several types for a damaged zip or pickle
+        raise ValueError(f"{path} is not a readable checkpoint ({type(error).__name__}: {error}); "
+                         "pass --fresh to start over (discarding it), or restore the file") from None
+    if not isinstance(state, dict) or "data_fingerprint" not in state:
+        raise ValueError(f"{path} is not a checkpoint of this runner; pass --fresh to start over (discarding it)")
+    return state
 
 
 def plot_loss_curve(result: TrainResult, path: Path) -> None:

@@ -18,6 +18,7 @@ from helm.common.request import GeneratedOutput, Request, RequestResult, Token, 
 from helm.proxy.retry import NonRetriableException
 from helm.tokenizers.tokenizer import Tokenizer
 
+from helm_plugins.models.checkpoints import validate_checkpoint
 from helm_plugins.models.clients import cache_config_for_weights, weights_fingerprint
 from helm_plugins.runners.speculative.budget import UniformBudget
 from helm_plugins.runners.speculative.decoding import SpeculativeDecoder
@@ -36,6 +37,7 @@ class SuffixSpeculativeClient(CachingClient):
         completions_kept: int = 64,
     ):
         fingerprint = weights_fingerprint(Path(pretrained_model_name_or_path))
+        validate_checkpoint(Path(pretrained_model_name_or_path))  # a broken checkpoint fails here, naming the file
         super().__init__(cache_config=cache_config_for_weights(cache_config, f"{fingerprint}-speculative"))
         self.path = pretrained_model_name_or_path
         self.end_of_text_token = end_of_text_token

@@ -12,8 +12,8 @@ import argparse
 import json
 from pathlib import Path
 
-from helm_plugins.cli import add_runner_arguments, add_subcommand, suite_dir
-from helm_plugins.common.jsonl import read_jsonl_rows
+from helm_plugins.cli import add_runner_arguments, add_subcommand, finite_float, suite_dir
+from helm_plugins.common.jsonl import number_field, read_jsonl_rows
 
 GROUP = "hp_fairness_frontier"
 
@@ -25,17 +25,22 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--train-size", type=int, help="training examples D of the models file")
     parser.add_argument("--from-suite", metavar="SUITE", help="the frontier across the models of SUITE's hp_fairness runs")
     parser.add_argument("--contested", metavar="MODEL", help="with --from-suite: check for a less discriminatory alternative")
-    parser.add_argument("--delta", type=float, default=0.0, help="with --contested: the gap reduction that counts (default 0)")
+    parser.add_argument("--delta", type=finite_float, default=0.0, help="with --contested: the gap reduction that counts (default 0)")
     add_runner_arguments(parser, "epochs=5", "fairness_frontier_output")
 
 
 def read_models(path: Path):
+    """The models file's rows, each number checked (file, line and field named); at least two model sizes."""
     runs = []
     for line_number, row in read_jsonl_rows(path):
-        missing = [k for k in ("parameters", "dp_gap", "bce") if k not in row]
-        if missing:
-            raise ValueError(f"{path}:{line_number}: missing {missing}")
+        number_field(path, line_number, row, "parameters", positive=True)
+        for field in ("dp_gap", "bce", *(["lambda"] if "lambda" in row else [])):
+            number_field(path, line_number, row, field)
         runs.append(row)
+    sizes = sorted({r["parameters"] for r in runs})
+    if len(sizes) < 2:
+        raise ValueError(f"{path}: models of {len(sizes)} size(s) ({', '.join(f'{s:,.0f}' for s in sizes) or 'none'} "
+                         "parameters); the fit needs at least two sizes (the largest is held out and predicted)")
     return runs
 
 

@@ -5,7 +5,6 @@
     helm-plugins fairness-frontier --from-suite S --contested openai/gpt2
 """
 
-from pathlib import Path
 from typing import Annotated
 
 from helm.benchmark.adaptation.adapter_spec import ADAPT_MULTIPLE_CHOICE_SEPARATE_ORIGINAL, AdapterSpec
@@ -14,7 +13,7 @@ from helm.benchmark.run_spec import RunSpec
 from helm.benchmark.scenarios.scenario import ScenarioSpec
 from pydantic import Field
 
-from helm_plugins.common.run_entries import plugin_run_spec_function
+from helm_plugins.common.run_entries import input_label, plugin_run_spec_function
 
 MODULE = "helm_plugins.statistics.fairness_frontier"
 
@@ -30,7 +29,7 @@ def get_fairness_spec(
 ) -> RunSpec:
     """source: 'synthetic' (fact-world statements, group = the name's gender, P(Y=1 | A) = sigmoid(-zeta A)) or
     a JSONL of {"id", "text", "label", "group"}; shots: few-shot examples from the training items."""
-    label = source if source == "synthetic" else Path(source).stem
+    label = input_label(source, ["synthetic"], "items file")
     return RunSpec(
         name=f"hp_fairness:source={label},items={items},shots={shots},pi={pi},zeta={zeta},seed={seed}",
         scenario_spec=ScenarioSpec(

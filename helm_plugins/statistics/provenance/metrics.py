@@ -2,7 +2,8 @@
 prompt log-probabilities), then Spearman against the transcript's training positions, minus a reference's losses.
 
 The reference is a JSONL loss file ({"id", "loss"}) or the name of another model whose `hp_provenance` run on
-the same transcript is already in the suite (run it first: its per-instance `provenance_log_loss` is read).
+the same transcript is already in the suite (run it first: its per-instance `provenance_log_loss` is read). Both
+are checked when the run starts, before the model scores any example.
 """
 
 import json
@@ -55,6 +56,15 @@ class ProvenanceQueryMetric(MetricInterface):
         self.reference = reference
         self.permutations = permutations
         self.seed = seed
+
+    @staticmethod
+    def check_before_run(args: dict, suite_dir: Path) -> None:
+        """The reference must be readable before any example is scored: its loss file, or its run in the suite."""
+        reference = args.get("reference", "")
+        if reference.endswith(".jsonl"):
+            read_losses(reference)
+        elif reference:
+            reference_losses_from_suite(suite_dir, reference, args["transcript"])
 
     def __repr__(self):
         return f"ProvenanceQueryMetric(reference={self.reference or 'none'})"

@@ -5,7 +5,6 @@
              'hp_provenance:transcript=alice.jsonl,reference=org/reference,model=org/bob' --suite S
 """
 
-from pathlib import Path
 from typing import Annotated
 
 from helm.benchmark.adaptation.common_adapter_specs import get_language_modeling_adapter_spec
@@ -14,7 +13,7 @@ from helm.benchmark.run_spec import RunSpec
 from helm.benchmark.scenarios.scenario import ScenarioSpec
 from pydantic import Field
 
-from helm_plugins.common.run_entries import plugin_run_spec_function
+from helm_plugins.common.run_entries import input_label, plugin_run_spec_function
 
 MODULE = "helm_plugins.statistics.provenance"
 
@@ -29,8 +28,9 @@ def get_provenance_spec(
 ) -> RunSpec:
     """transcript: 'tiny-default' (the embedded model's own training run) or a JSONL path; reference: a JSONL
     loss file or a model whose hp_provenance run on the same transcript is in the suite."""
-    label = transcript if transcript == "tiny-default" else Path(transcript).stem  # no path separators in run names
-    reference_label = Path(reference).stem if reference.endswith(".jsonl") else reference.replace("/", "_") or "none"
+    label = input_label(transcript, ["tiny-default"], "transcript file")
+    reference_label = input_label(reference, what="reference loss file") if reference.endswith(".jsonl") else (
+        reference.replace("/", "_") or "none")
     name = f"hp_provenance:transcript={label},reference={reference_label},max_examples={max_examples},seed={seed}"
     return RunSpec(
         name=name,

@@ -6,12 +6,11 @@ JSONL too: {"id": "...", "loss": 2.31} (mean token negative log-likelihood).
 """
 
 import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Sequence, Union
 
-from helm_plugins.common.jsonl import read_jsonl_rows
+from helm_plugins.common.jsonl import number_field, read_jsonl_rows
 
 
 @dataclass(frozen=True)
@@ -19,15 +18,6 @@ class TranscriptExample:
     id: str
     text: str
     position: float
-
-
-def _number(path: Path, line_number: int, row: dict, field: str) -> float:
-    if field not in row:
-        raise ValueError(f"{path}:{line_number}: missing field {field!r} (has {sorted(row)})")
-    value = row[field]
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ValueError(f"{path}:{line_number}: {field} must be a finite number, got {value!r}")
-    return float(value)
 
 
 def read_transcript(path: Union[str, Path]) -> List[TranscriptExample]:
@@ -38,7 +28,7 @@ def read_transcript(path: Union[str, Path]) -> List[TranscriptExample]:
         for field in ("id", "text"):
             if not isinstance(row.get(field), str) or not row[field]:
                 raise ValueError(f"{path}:{line_number}: missing or empty string field {field!r}")
-        position = _number(path, line_number, row, "position")
+        position = number_field(path, line_number, row, "position")
         if row["id"] in seen:
             raise ValueError(f"{path}:{line_number}: duplicate id {row['id']!r} (first on line {seen[row['id']]})")
         seen[row["id"]] = line_number
@@ -62,7 +52,7 @@ def read_losses(path: Union[str, Path]) -> Dict[str, float]:
             raise ValueError(f"{path}:{line_number}: missing string field 'id'")
         if row["id"] in losses:
             raise ValueError(f"{path}:{line_number}: duplicate id {row['id']!r}")
-        losses[row["id"]] = _number(path, line_number, row, "loss")
+        losses[row["id"]] = number_field(path, line_number, row, "loss")
     return losses
 
 

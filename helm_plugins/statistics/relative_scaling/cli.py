@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from helm_plugins.cli import add_runner_arguments, add_subcommand, suite_dir
-from helm_plugins.common.jsonl import read_jsonl_rows
+from helm_plugins.common.jsonl import number_field, number_list_field, read_jsonl_rows
 
 GROUP = "hp_relative_scaling"
 
@@ -61,9 +61,11 @@ def run(args: argparse.Namespace) -> int:
     else:
         rows = []
         for number, row in read_jsonl_rows(args.models):
-            missing = [k for k in ("flops", *names) if k not in row]
-            if missing:
-                raise ValueError(f"{args.models}:{number}: missing {missing}")
+            number_field(args.models, number, row, "flops", positive=True)
+            for name in names:
+                number_field(args.models, number, row, name)
+                if f"{name}_items" in row:
+                    number_list_field(args.models, number, row, f"{name}_items")
             rows.append(row)
         items = None
         if all(f"{n}_items" in r for n in names for r in rows):

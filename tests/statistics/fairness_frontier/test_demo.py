@@ -41,4 +41,4 @@ def test_cli_rejects_bad_requests(tmp_path, capsys):
     bad = tmp_path / "m.jsonl"
     bad.write_text('{"parameters": 10, "bce": 0.6}\n')
     assert main(["fairness-frontier", "--models", str(bad), "--train-size", "5"]) == 2
-    assert "m.jsonl:1: missing ['dp_gap']" in capsys.readouterr().err
+    assert "m.jsonl:1: missing field 'dp_gap'" in capsys.readouterr().err

@@ -28,7 +28,7 @@ def test_files_round_trip_into_the_query_test(tmp_path, transcript):
         ([{"id": "a", "text": "t"}], "t.jsonl:1: missing field 'position'"),
         ([{"id": "a", "text": "t", "position": 1}, {"id": "a", "text": "u", "position": 2}], "t.jsonl:2: duplicate id 'a'"),
         ([{"id": "a", "text": "", "position": 1}], "t.jsonl:1: missing or empty string field 'text'"),
-        ([{"id": "a", "text": "t", "position": "late"}], "position must be a finite number"),
+        ([{"id": "a", "text": "t", "position": "late"}], "t.jsonl:1: field .position. must be a finite number, got .late."),
     ],
 )
 def test_bad_transcripts_name_the_file_and_row(tmp_path, rows, message):
@@ -39,7 +39,7 @@ def test_bad_transcripts_name_the_file_and_row(tmp_path, rows, message):
 def test_bad_loss_files(tmp_path, transcript):
     nan = tmp_path / "nan.jsonl"
     nan.write_text('{"id": "x0", "loss": NaN}\n')
-    with pytest.raises(ValueError, match="nan.jsonl:1: loss must be a finite number"):
+    with pytest.raises(ValueError, match="nan.jsonl:1: field .loss. is nan; numbers must be finite"):
         read_losses(nan)
     partial = write_jsonl(tmp_path / "partial.jsonl", [{"id": f"x{i}", "loss": 1.0} for i in range(10)] + [{"id": "zz", "loss": 1.0}])
     with pytest.raises(ValueError, match="partial.jsonl: example ids do not match the transcript .40 missing.*1 not in"):

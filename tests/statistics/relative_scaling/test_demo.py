@@ -54,7 +54,7 @@ def test_models_file_errors_name_the_line(tmp_path, capsys):
     models = tmp_path / "m.jsonl"
     models.write_text('{"flops": 1e18, "rare": 1.0, "frequent": 0.9}\n{"flops": 1e19, "rare": 0.8}\n')
     assert main(["relative-scaling", "--models", str(models)]) == 2
-    assert "m.jsonl:2: missing ['frequent']" in capsys.readouterr().err
+    assert "m.jsonl:2: missing field 'frequent'" in capsys.readouterr().err
 
 
 def test_relative_law_from_finished_helm_runs(tmp_path, capsys):
