@@ -43,6 +43,10 @@ test_runners.py — pretraining runner and runner configs
     - A malformed `--config` YAML (bad indentation, unclosed bracket, tab, not a mapping): file, line, column and
       the parser's problem, exit code 2 with no traceback; `.nan`/`.inf` in a config or a `--set` override rejected.
 
-Handled with their own features, to be listed here when they land: `helm-plugins summarize` naming an unreadable
-stats.json and the run to redo; a DSPy program optimised from failed LM calls never saved or reused.
+test_summarize_inputs.py — helm-plugins summarize
+    - A truncated stats.json, run_spec.json, scenario_state.json or per_instance_stats.json: exit code 2 with an
+      error naming the file and the run to redo (HELM's summarizer named neither).
+
+Handled with its own feature: a DSPy program optimised from failed LM calls is never saved or reused
+(tests/structured_prompting).
 """
