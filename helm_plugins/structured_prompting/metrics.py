@@ -67,7 +67,8 @@ class StructuredPromptingMetric(Metric):
         cost = price(adapter_spec.model)(prompt_tokens, completion_tokens)
         return [
             *_stat("sp_parse_failure", float(status == "parse_failure")),
-            *_stat("sp_request_failure", float(status in ("request_failure", "optimisation_failure"))),
+            *_stat("sp_request_failure", float(status == "request_failure")),
+            *_stat("sp_optimisation_failure", float(status == "optimisation_failure")),
             *_stat("sp_lm_calls", calls),
             *_stat("sp_prompt_tokens", prompt_tokens),
             *_stat("sp_completion_tokens", completion_tokens),
