@@ -184,17 +184,22 @@ class Judge:
     def _count(self, text: str) -> int:
         return self._window.get_num_tokens(text) if self._window is not None else (len(text) + 3) // 4
 
-    def fit(self, templates: Templates, template: str, shrink: str, **variables) -> tuple:
-        """Render `template`; while it does not fit the judge's window (with room for the reply), keep the first
-        half of the variable `shrink`. If it still does not fit, keep the prompt's end, where the templates ask
-        for the verdict and its format. Returns (prompt, truncated)."""
+    def fit(self, templates: Templates, template: str, shrink, **variables) -> tuple:
+        """Render `template`; while it does not fit the judge's window (with room for the reply), halve a length
+        cap on the variable `shrink` (a name, or a tuple of names under one common cap, e.g. two responses that
+        are compared: both are cut to the same length). If it still does not fit, keep the prompt's end, where the
+        templates ask for the verdict and its format. Returns (prompt, truncated)."""
+        names = (shrink,) if isinstance(shrink, str) else tuple(shrink)
+        originals = {name: variables[name] for name in names}
+        cap = max(len(value) for value in originals.values())
         prompt = templates.render(template, **variables)
         truncated = False
         while self._window is not None and not self._window.fits_within_context_window(prompt, self.max_tokens):
-            value = variables[shrink]
-            if len(value) < 16:
+            if cap < 16:
                 return self._keep_end(prompt), True
-            variables[shrink] = value[: len(value) // 2] + " […]"  # strictly shorter from 16 characters on
+            cap //= 2
+            for name, value in originals.items():
+                variables[name] = value[:cap] + " […]" if len(value) > cap else value
             prompt, truncated = templates.render(template, **variables), True
         return prompt, truncated
 

@@ -22,6 +22,9 @@ def add_parser(subparsers) -> None:
     matrix.add_argument("--suite", required=True, help="HELM suite with finished hp_spec_adherence runs")
     matrix.add_argument("-o", "--output-path", default="benchmark_output", help="HELM output path (as helm-run)")
     matrix.add_argument("--output", type=Path, help="report folder (default: <suite>/spec_matrix)")
+    matrix.add_argument("--local-path", default="prod_env",
+                        help="helm-run's local path: its model_deployments.yaml and model_metadata.yaml say which "
+                             "organization made each candidate and judge")
     maker = add_subcommand(subparsers, "spec-testmaker", "SpecEval TestMaker: adaptive search for hard prompts per statement", __doc__, run_testmaker)
     maker.add_argument("--spec", required=True, help="'toy' or a statements JSONL path")
     maker.add_argument("--testmaker", required=True, help="model deployment that writes the prompts")
@@ -34,9 +37,22 @@ def add_parser(subparsers) -> None:
         maker.add_argument(f"--{name}", type=type(default), default=default)
 
 
+def register_configs(local_path: str) -> None:
+    """HELM's built-in model configs, the package's own models and those of the local path (as helm-run)."""
+    import os
+
+    import helm_plugins.plugin  # noqa: F401  registers the embedded model
+    from helm.benchmark.config_registry import register_builtin_configs_from_helm_package, register_configs_from_directory
+
+    register_builtin_configs_from_helm_package()
+    if os.path.isdir(local_path):
+        register_configs_from_directory(local_path)
+
+
 def run_matrix(args: argparse.Namespace) -> int:
     from helm_plugins.judges.spec_adherence.report import build_report
 
+    register_configs(args.local_path)
     suite = Path(args.output_path) / "runs" / args.suite
     if not suite.is_dir():
         raise FileNotFoundError(f"suite folder {suite} not found (run helm-run --suite {args.suite} first)")
@@ -49,8 +65,6 @@ def run_matrix(args: argparse.Namespace) -> int:
 def run_testmaker(args: argparse.Namespace) -> int:
     import os
 
-    import helm_plugins.plugin  # noqa: F401  registers the embedded model
-    from helm.benchmark.config_registry import register_builtin_configs_from_helm_package, register_configs_from_directory
     from helm.clients.auto_client import AutoClient
     from helm.common.cache_backend_config import SqliteCacheBackendConfig
     from helm.common.general import get_credentials
@@ -58,9 +72,7 @@ def run_testmaker(args: argparse.Namespace) -> int:
     from helm_plugins.judges.spec_adherence.statements import load_spec
     from helm_plugins.judges.spec_adherence.testmaker import TestMakerConfig, helm_testmaker, run_cached
 
-    register_builtin_configs_from_helm_package()
-    if os.path.isdir(args.local_path):
-        register_configs_from_directory(args.local_path)
+    register_configs(args.local_path)
     cache = os.path.join(args.local_path, "cache")
     os.makedirs(cache, exist_ok=True)
     client = AutoClient(get_credentials(args.local_path), cache, SqliteCacheBackendConfig(cache))
