@@ -21,7 +21,6 @@ from helm.common.request import Request
 from pydantic import BaseModel, ValidationError
 
 OK, MISSING, GARBLED, FAILED = "ok", "missing", "garbled", "failed"
-MAX_RECORDED_CHARS = 600  # judge replies kept in the annotations, per reply
 
 
 @dataclass(frozen=True)
@@ -103,6 +102,7 @@ class JudgeReply:
     completion_tokens: int = 0
     cost_usd: Optional[float] = None
     truncated: bool = False
+    prompt: str = ""  # the prompt as sent
 
 
 @dataclass
@@ -223,13 +223,14 @@ class Judge:
         )
         result = self.auto_client.make_request(request)
         if not result.success or not result.completions:
-            reply = JudgeReply("", False, error=(result.error or "no completion")[:300], truncated=truncated)
+            reply = JudgeReply("", False, error=(result.error or "no completion")[:300], truncated=truncated,
+                               prompt=prompt)
         else:
             completion = result.completions[0]
             prompt_tokens = self._count(prompt)
             completion_tokens = len(completion.tokens) or self._count(completion.text)
             cost = 0.0 if self._local else litellm_cost(self.model, prompt_tokens, completion_tokens)
-            reply = JudgeReply(completion.text, True, "", prompt_tokens, completion_tokens, cost, truncated)
+            reply = JudgeReply(completion.text, True, "", prompt_tokens, completion_tokens, cost, truncated, prompt)
         if usage is not None:
             usage.add(reply)
         return reply
@@ -239,8 +240,9 @@ class Judge:
 
 
 def record(reply: JudgeReply, verdict: Optional[Verdict] = None) -> Dict[str, Any]:
-    """A judge call as kept in `request_state.annotations` (reply text shortened)."""
-    entry: Dict[str, Any] = {"reply": reply.text[:MAX_RECORDED_CHARS], "success": reply.success}
+    """A judge call as kept in `request_state.annotations`: the prompt as sent and the full reply, so that a
+    reader of the run (helm-server's instance view) can audit each verdict."""
+    entry: Dict[str, Any] = {"prompt": reply.prompt, "reply": reply.text, "success": reply.success}
     if reply.error:
         entry["error"] = reply.error
     if verdict is not None:

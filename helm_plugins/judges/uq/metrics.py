@@ -2,7 +2,10 @@
 meta-evaluation also validator precision, recall, accuracy and the generator–validator gap.
 
 Positive = accepted by the validator. precision = TP / (TP + FP), recall = TP / (TP + FN), validator accuracy =
-(TP + TN) / N; gap = validator accuracy − answer accuracy (the model's own answers, final number vs the known one).
+(TP + TN) / N; generator–validator gap = validator accuracy − answer accuracy (the model's own answers, final number
+vs the known one), defined only when the judge is the generator itself (the same model): with another judge the
+difference compares two models and is left undefined. Undefined values are stats without values (HELM shows them
+as undefined, never as a missing metric).
 """
 
 from typing import Dict, List
@@ -39,7 +42,11 @@ class UQMetaEvalMetric(UQValidatorMetric):
         result = request_state.result
         answer = result.completions[0].text if result and result.success and result.completions else ""
         gold = request_state.instance.references[0].output.text
+        annotation = request_state.annotations["uq_validator"]
+        judge_model = annotation.get("judge_model")
+        self_judged = judge_model is None or judge_model == request_state.request.model  # empty answers: no judge
         return stats + [
+            stat("uq_self_judged", self_judged),
             stat("uq_tp", accepted and correct),
             stat("uq_fp", accepted and not correct),
             stat("uq_fn", not accepted and correct),
@@ -53,12 +60,15 @@ class UQMetaEvalMetric(UQValidatorMetric):
         count = {name.name: s.count for name, s in stats_dict.items()}
         if not count.get("uq_validator_accuracy"):
             return []
-        derived = []
-        if total["uq_tp"] + total["uq_fp"] > 0:
-            derived.append(stat("uq_validator_precision", total["uq_tp"] / (total["uq_tp"] + total["uq_fp"])))
-        if total["uq_tp"] + total["uq_fn"] > 0:
-            derived.append(stat("uq_validator_recall", total["uq_tp"] / (total["uq_tp"] + total["uq_fn"])))
+        def ratio(name: str, numerator: float, denominator: float) -> Stat:
+            return stat(name, numerator / denominator) if denominator > 0 else Stat(MetricName(name))
+
         validator_accuracy = total["uq_validator_accuracy"] / count["uq_validator_accuracy"]
         answer_accuracy = total["uq_answer_accuracy"] / count["uq_answer_accuracy"]
-        derived.append(stat("uq_generator_validator_gap", validator_accuracy - answer_accuracy))
-        return derived
+        self_judged = total.get("uq_self_judged", 0) == count.get("uq_self_judged", -1)
+        return [
+            ratio("uq_validator_precision", total["uq_tp"], total["uq_tp"] + total["uq_fp"]),
+            ratio("uq_validator_recall", total["uq_tp"], total["uq_tp"] + total["uq_fn"]),
+            stat("uq_generator_validator_gap", validator_accuracy - answer_accuracy) if self_judged
+            else Stat(MetricName("uq_generator_validator_gap")),
+        ]

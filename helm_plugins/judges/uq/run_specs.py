@@ -37,9 +37,18 @@ def _annotator(strategy: str, judge: str, target: str, judge_temperature: float,
     )
 
 
-def _group(name: str, strategy: str) -> str:
+PLUMBING_GROUP = "hp_judges_plumbing"  # runs that check the pipeline (e.g. a judge too small to write verdicts)
+
+
+def _plumbing_name(plumbing_check: bool) -> str:
+    return ",plumbing_check=true" if plumbing_check else ""
+
+
+def _group(name: str, strategy: str, plumbing_check: bool = False) -> str:
     """HELM averages a model's runs within a group: the default strategy has its own group, others share one
-    (helm-plugins uq-report lists every run separately)."""
+    (helm-plugins uq-report lists every run separately). Plumbing checks go to their own group, off the tables."""
+    if plumbing_check:
+        return PLUMBING_GROUP
     return name if parse_strategy(strategy) == parse_strategy(DEFAULT_STRATEGY) else f"{name}_custom"
 
 
@@ -56,12 +65,13 @@ def get_uq_spec(
     judge_temperature: Annotated[float, Field(ge=0)] = 1.0,
     judge_max_tokens: Annotated[int, Field(gt=0)] = 1024,
     seed: int = 0,
+    plumbing_check: bool = False,
 ) -> RunSpec:
     """questions: 'generated' (offline), 'released' (the 500 UQ questions, via datasets) or a UQ-format JSONL path."""
     parse_strategy(strategy)  # a bad strategy fails here, before any request
     label = questions if questions in ("generated", "released") else Path(questions).stem
     return RunSpec(
-        name=f"hp_uq:questions={label},{_settings(strategy, judge, seed)}",
+        name=f"hp_uq:questions={label},{_settings(strategy, judge, seed)}" + _plumbing_name(plumbing_check),
         scenario_spec=ScenarioSpec(
             class_name=f"{MODULE}.scenarios.UQScenario", args={"questions": questions, "num_questions": num_questions, "seed": seed}
         ),
@@ -74,7 +84,7 @@ def get_uq_spec(
         annotators=[_annotator(strategy, judge, "response", judge_temperature, judge_max_tokens, seed)],
         metric_specs=[MetricSpec(class_name=f"{MODULE}.metrics.UQValidatorMetric", args={})]
         + get_basic_generation_metric_specs([]),
-        groups=[_group("hp_uq", strategy)],
+        groups=[_group("hp_uq", strategy, plumbing_check)],
     )
 
 
@@ -86,10 +96,11 @@ def get_uq_meta_spec(
     judge_temperature: Annotated[float, Field(ge=0)] = 1.0,
     judge_max_tokens: Annotated[int, Field(gt=0)] = 1024,
     seed: int = 0,
+    plumbing_check: bool = False,
 ) -> RunSpec:
     parse_strategy(strategy)
     return RunSpec(
-        name=f"hp_uq_meta:num_questions={num_questions},{_settings(strategy, judge, seed)}",
+        name=f"hp_uq_meta:num_questions={num_questions},{_settings(strategy, judge, seed)}" + _plumbing_name(plumbing_check),
         scenario_spec=ScenarioSpec(
             class_name=f"{MODULE}.scenarios.UQMetaEvalScenario", args={"num_questions": num_questions, "seed": seed}
         ),
@@ -105,5 +116,5 @@ def get_uq_meta_spec(
         annotators=[_annotator(strategy, judge, "planted", judge_temperature, judge_max_tokens, seed)],
         metric_specs=[MetricSpec(class_name=f"{MODULE}.metrics.UQMetaEvalMetric", args={})]
         + get_basic_generation_metric_specs([]),
-        groups=[_group("hp_uq_meta", strategy)],
+        groups=[_group("hp_uq_meta", strategy, plumbing_check)],
     )
