@@ -91,6 +91,7 @@ def get_uq_spec(
 @plugin_run_spec_function("hp_uq_meta")
 def get_uq_meta_spec(
     num_questions: Annotated[int, Field(gt=0)] = 40,
+    labelled: str = "",
     strategy: str = DEFAULT_STRATEGY,
     judge: str = "",
     judge_temperature: Annotated[float, Field(ge=0)] = 1.0,
@@ -98,13 +99,18 @@ def get_uq_meta_spec(
     seed: int = 0,
     plumbing_check: bool = False,
 ) -> RunSpec:
+    """labelled: a JSONL of human-labelled answers (UQ dev/diamond or HLE style, see scenarios.py) instead of the
+    generated arithmetic questions with planted answers."""
     parse_strategy(strategy)
-    return RunSpec(
-        name=f"hp_uq_meta:num_questions={num_questions},{_settings(strategy, judge, seed)}" + _plumbing_name(plumbing_check),
-        scenario_spec=ScenarioSpec(
-            class_name=f"{MODULE}.scenarios.UQMetaEvalScenario", args={"num_questions": num_questions, "seed": seed}
-        ),
-        adapter_spec=get_generation_adapter_spec(
+    if labelled:
+        if not Path(labelled).is_file():
+            raise ValueError(f"labelled answers file {labelled} not found")
+        data = f"labelled={Path(labelled).stem}"
+        adapter_spec = get_generation_adapter_spec(instructions=UQ_INSTRUCTIONS, max_train_instances=0,
+                                                   max_tokens=2048, temperature=0.0)  # as hp_uq: a worked answer
+    else:
+        data = f"num_questions={num_questions}"
+        adapter_spec = get_generation_adapter_spec(
             instructions=ARITHMETIC_INSTRUCTIONS,
             input_noun=INPUT_NOUN,
             output_noun=OUTPUT_NOUN,
@@ -112,7 +118,14 @@ def get_uq_meta_spec(
             max_tokens=100,  # a worked solution takes about 60 tokens of the default model
             stop_sequences=["\n"],
             temperature=0.0,
+        )
+    return RunSpec(
+        name=f"hp_uq_meta:{data},{_settings(strategy, judge, seed)}" + _plumbing_name(plumbing_check),
+        scenario_spec=ScenarioSpec(
+            class_name=f"{MODULE}.scenarios.UQMetaEvalScenario",
+            args={"num_questions": num_questions, "seed": seed, "labelled": labelled},
         ),
+        adapter_spec=adapter_spec,
         annotators=[_annotator(strategy, judge, "planted", judge_temperature, judge_max_tokens, seed)],
         metric_specs=[MetricSpec(class_name=f"{MODULE}.metrics.UQMetaEvalMetric", args={})]
         + get_basic_generation_metric_specs([]),
