@@ -35,6 +35,12 @@ def answer_score(gold: str, answer: str) -> float:
     return quasi_exact_match(gold, answer)
 
 
+def factors_score(product: int, answer: str) -> float:
+    """1 when the answer's last two numbers above 1 multiply to the product (a factorization), else 0."""
+    numbers = [int(n) for n in re.findall(r"\d+", answer.replace(",", "")) if int(n) > 1 and int(n) != product]
+    return float(len(numbers) >= 2 and numbers[-2] * numbers[-1] == product)
+
+
 class UQValidatorMetric(Metric):
     def evaluate_generation(
         self, adapter_spec: AdapterSpec, request_state: RequestState, metric_service: MetricService, eval_cache_path: str
@@ -56,7 +62,10 @@ class UQMetaEvalMetric(UQValidatorMetric):
         result = request_state.result
         answer = result.completions[0].text if result and result.success and result.completions else ""
         references = request_state.instance.references
-        if not references:  # labelled answers without a known answer: the model's own accuracy is unknown
+        product = (request_state.instance.extra_data or {}).get("product")
+        if product is not None:  # factoring: any two stated factors > 1 whose product it is
+            answer_accuracy = stat("uq_answer_accuracy", factors_score(product, answer))
+        elif not references:  # labelled answers without a known answer: the model's own accuracy is unknown
             answer_accuracy = Stat(MetricName("uq_answer_accuracy"))
         else:
             answer_accuracy = stat("uq_answer_accuracy", answer_score(references[0].output.text, answer))

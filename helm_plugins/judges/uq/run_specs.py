@@ -9,7 +9,7 @@ set-up). In a run entry, separate strategy stages with ";" (HELM splits entries 
 """
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from helm.benchmark.adaptation.common_adapter_specs import get_generation_adapter_spec
 from helm.benchmark.annotation.annotator import AnnotatorSpec
@@ -91,6 +91,7 @@ def get_uq_spec(
 @plugin_run_spec_function("hp_uq_meta")
 def get_uq_meta_spec(
     num_questions: Annotated[int, Field(gt=0)] = 40,
+    questions: Literal["arithmetic", "factoring"] = "arithmetic",
     labelled: str = "",
     strategy: str = DEFAULT_STRATEGY,
     judge: str = "",
@@ -99,8 +100,9 @@ def get_uq_meta_spec(
     seed: int = 0,
     plumbing_check: bool = False,
 ) -> RunSpec:
-    """labelled: a JSONL of human-labelled answers (UQ dev/diamond or HLE style, see scenarios.py) instead of the
-    generated arithmetic questions with planted answers."""
+    """questions: generated 'arithmetic' word problems, or 'factoring' (products of two 3-digit primes: hard to
+    answer, easy to check, so a capable model validates better than it answers); labelled: a JSONL of human-labelled
+    answers (UQ dev/diamond or HLE style, see scenarios.py) instead of generated questions."""
     parse_strategy(strategy)
     if labelled:
         if not Path(labelled).is_file():
@@ -108,6 +110,10 @@ def get_uq_meta_spec(
         data = f"labelled={Path(labelled).stem}"
         adapter_spec = get_generation_adapter_spec(instructions=UQ_INSTRUCTIONS, max_train_instances=0,
                                                    max_tokens=2048, temperature=0.0)  # as hp_uq: a worked answer
+    elif questions == "factoring":
+        data = f"questions=factoring,num_questions={num_questions}"
+        adapter_spec = get_generation_adapter_spec(instructions=UQ_INSTRUCTIONS, max_train_instances=0,
+                                                   max_tokens=1024, temperature=0.0)  # room to work it out
     else:
         data = f"num_questions={num_questions}"
         adapter_spec = get_generation_adapter_spec(
@@ -123,7 +129,7 @@ def get_uq_meta_spec(
         name=f"hp_uq_meta:{data},{_settings(strategy, judge, seed)}" + _plumbing_name(plumbing_check),
         scenario_spec=ScenarioSpec(
             class_name=f"{MODULE}.scenarios.UQMetaEvalScenario",
-            args={"num_questions": num_questions, "seed": seed, "labelled": labelled},
+            args={"num_questions": num_questions, "seed": seed, "labelled": labelled, "questions": questions},
         ),
         adapter_spec=adapter_spec,
         annotators=[_annotator(strategy, judge, "planted", judge_temperature, judge_max_tokens, seed)],

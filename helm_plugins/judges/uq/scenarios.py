@@ -135,6 +135,7 @@ class UQScenario(Scenario):
         )
 
 
+PRIMES = [n for n in range(101, 1000) if all(n % d for d in range(2, int(n ** 0.5) + 1))]
 LABEL_VALUES = {"true": True, "yes": True, "correct": True, "1": True, "false": False, "no": False,
                 "incorrect": False, "0": False}
 
@@ -188,11 +189,36 @@ class UQMetaEvalScenario(Scenario):
     description = "Validator precision/recall on planted right and wrong answers, and the generator–validator gap."
     tags = ["llm_judge", "meta_evaluation", "synthetic"]
 
-    def __init__(self, num_questions: int = 40, seed: int = 0, labelled: str = ""):
+    def __init__(self, num_questions: int = 40, seed: int = 0, labelled: str = "", questions: str = "arithmetic"):
         super().__init__()
         self.num_questions = num_questions
         self.seed = seed
         self.labelled = labelled
+        if questions not in ("arithmetic", "factoring"):
+            raise ValueError(f"UQ meta-evaluation questions {questions!r}: use 'arithmetic' or 'factoring'")
+        self.questions = questions
+
+    def factoring_instances(self) -> List[Instance]:
+        """Hard to answer, easy to check: factor a product of two 3-digit primes. A planted wrong answer swaps one
+        factor for a nearby prime, so multiplying the stated factors shows it is wrong — the kind of question on
+        which a model can validate better than it answers (a positive generator–validator gap)."""
+        rng = random.Random(self.seed)
+        instances = []
+        for i in range(self.num_questions):
+            p, q = sorted(rng.sample(PRIMES, 2))
+            product = p * q
+            correct = rng.random() < 0.5
+            shown = (p, q) if correct else tuple(sorted((p, PRIMES[(PRIMES.index(q) + rng.choice([-1, 1])) % len(PRIMES)])))
+            body = f"Find the two prime numbers whose product is {product}."
+            instances.append(Instance(
+                Input(text=body), references=[Reference(Output(text=f"{p} × {q}"), tags=[CORRECT_TAG])],
+                split=TEST_SPLIT, id=f"id{i}",
+                extra_data={"title": "Which two primes?", "body": body, "product": product,
+                            "planted_answer": f"The two prime numbers whose product is {product} are {shown[0]} and "
+                                              f"{shown[1]}, since {shown[0]} × {shown[1]} = {product}.",
+                            "planted_correct": correct and shown == (p, q)},
+            ))
+        return instances
 
     def labelled_instances(self) -> List[Instance]:
         instances = []
@@ -210,6 +236,8 @@ class UQMetaEvalScenario(Scenario):
     def get_instances(self, output_path: str) -> List[Instance]:
         if self.labelled:
             return self.labelled_instances()
+        if self.questions == "factoring":
+            return self.factoring_instances()
         rng = random.Random(self.seed)
         instances = []
         for i, (q, p) in enumerate(zip(generate_questions(self.num_questions, self.seed),

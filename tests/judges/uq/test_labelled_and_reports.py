@@ -88,3 +88,26 @@ def test_cross_validator_table_and_accepted_answer_export(tmp_path):
     rows = accepted_answers(suite)
     assert sorted(r["answer"] for r in rows) == ["m/a by o/j1", "m/a by o/j2", "m/b by o/j1", "m/b by o/j2"]
     assert all(r["license"] == "CC BY-SA 4.0" and r["question_id"] == "q1" for r in rows)
+
+
+def test_factoring_questions_let_a_checking_validator_beat_a_guessing_generator():
+    instances = UQMetaEvalScenario(num_questions=30, seed=2, questions="factoring").get_instances("")
+    planted = [i.extra_data["planted_correct"] for i in instances]
+    assert 0 < sum(planted) < 30
+    for instance in instances:  # a wrong planted answer states a false product, so multiplying reveals it
+        a, b = map(int, re.findall(r"are (\d+) and (\d+)", instance.extra_data["planted_answer"])[0])
+        assert (a * b == instance.extra_data["product"]) == instance.extra_data["planted_correct"]
+
+    def multiplying_judge(request):  # validates by multiplying the stated factors
+        review = request.prompt.split("Answer under review:")[-1]
+        a, b = map(int, re.findall(r"are (\d+) and (\d+)", review)[0])
+        product = int(re.search(r"product is (\d+)", review).group(1))
+        return "[[Y]]" if a * b == product else "[[N]]"
+
+    annotator = UQValidatorAnnotator(ScriptedClient(multiplying_judge), "c*1|U", judge=register_api_judge(),
+                                     target="planted")
+    states = [request_state(i, "I think it is 7 × 11.") for i in instances]  # the generator cannot factor
+    states = [dataclasses.replace(s, annotations={"uq_validator": annotator.annotate(s)}) for s in states]
+    _, derived = evaluate(UQMetaEvalMetric(), states)
+    assert derived["uq_validator_precision"] == 1.0 and derived["uq_validator_recall"] == 1.0
+    assert derived["uq_generator_validator_gap"] == pytest.approx(1.0)  # validates all, answers none
