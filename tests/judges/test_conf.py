@@ -17,7 +17,7 @@ def test_reasoning_judges_and_answerers_have_room():
     register_builtin_configs_from_helm_package()
     entries = read_run_entries([str(REPO / "run_specs" / "judges.conf")]).entries
     specs = run_entries_to_run_specs([e for e in entries if e.priority == 2])
-    assert len(specs) == 6
+    assert len(specs) == 7
     for spec in specs:
         model = spec.adapter_spec.model
         judge = spec.annotators[0].args["judge"] or model
