@@ -48,7 +48,7 @@ def test_priority_one_offline_on_tiny_default(tmp_path):
     matrix = run_command([BIN / "helm-plugins", "spec-matrix", "--suite", "j"], cwd=tmp_path).stdout
     assert "helm-plugins (likert)" in matrix and (suite / "spec_matrix" / "judge_bias.png").is_file()
 
-    summary = run_command([BIN / "helm-plugins", "summarize", "--suite", "j"], cwd=tmp_path)
+    summary = run_command([BIN / "helm-plugins", "summarize", "--suite", "j", "--num-threads", "1"], cwd=tmp_path)
     assert "does not have any stat matched" not in summary.stdout + summary.stderr
     plumbing = json.loads((suite / "groups" / "hp_judges_plumbing.json").read_text())
     assert "tiny-default" in json.dumps(plumbing[0]["rows"])
