@@ -160,14 +160,20 @@ def read_runs(suite_dir: Path) -> List[MethodRun]:
     return runs
 
 
+def difference_draws(a: np.ndarray, b: np.ndarray, num_samples: int = 2000, seed: int = 0) -> np.ndarray:
+    """Bootstrap draws of mean(a − b) over paired instances."""
+    rng = np.random.default_rng(seed)
+    difference = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
+    return difference[rng.integers(0, len(difference), size=(num_samples, len(difference)))].mean(axis=1)
+
+
 def bootstrap_mean_difference(a: np.ndarray, b: np.ndarray, num_samples: int = 2000, seed: int = 0,
                               level: float = 0.95) -> Tuple[float, float, float]:
     """mean(a − b) over paired instances, with a percentile bootstrap CI."""
-    rng = np.random.default_rng(seed)
-    difference = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
-    draws = difference[rng.integers(0, len(difference), size=(num_samples, len(difference)))].mean(axis=1)
+    draws = difference_draws(a, b, num_samples, seed)
     tail = (1 - level) / 2
-    return float(difference.mean()), float(np.quantile(draws, tail)), float(np.quantile(draws, 1 - tail))
+    observed = float(np.mean(np.asarray(a, dtype=float) - np.asarray(b, dtype=float)))
+    return observed, float(np.quantile(draws, tail)), float(np.quantile(draws, 1 - tail))
 
 
 def sensitivity(matrix: np.ndarray, methods: List[str], num_samples: int, seed: int, level: float = 0.95) -> dict:
@@ -256,8 +262,28 @@ def _cell(benchmark: str, model: str, runs: List[MethodRun], num_samples: int, s
             gain, gain_low, gain_high = bootstrap_mean_difference(held_out, baseline, num_samples, seed)
             in_sample, in_low, in_high = bootstrap_gain(sub, baseline, num_samples, seed)
             cell.update({"gain": gain, "gain_ci": [gain_low, gain_high], "in_sample_gain": in_sample,
-                         "in_sample_gain_ci": [in_low, in_high], "selected_vs_baseline_p": mcnemar_p(held_out, baseline)})
+                         "in_sample_gain_ci": [in_low, in_high], "selected_vs_baseline_p": mcnemar_p(held_out, baseline),
+                         "_gain_draws": difference_draws(held_out, baseline, num_samples, seed)})
     return cell
+
+
+def model_summary(cells: List[dict]) -> Dict[str, dict]:
+    """Per model, over the benchmarks with a baseline: the mean held-out gain with a bootstrap CI (each benchmark's
+    instances resampled independently), the mean in-sample gain, and the spread of scores across benchmarks."""
+    summary = {}
+    for model in sorted({c["model"] for c in cells}):
+        mine = [c for c in cells if c["model"] == model and c["gain"] is not None]
+        if mine:
+            draws = np.mean([c["_gain_draws"] for c in mine], axis=0)
+            summary[model] = {
+                "benchmarks": len(mine),
+                "mean_gain": float(np.mean([c["gain"] for c in mine])),
+                "mean_gain_ci": [float(np.quantile(draws, 0.025)), float(np.quantile(draws, 0.975))],
+                "mean_in_sample_gain": float(np.mean([c["in_sample_gain"] for c in mine])),
+                "baseline_std_across_benchmarks": float(np.std([c["baseline"] for c in mine])),
+                "ceiling_std_across_benchmarks": float(np.std([c["selected_ceiling"] for c in mine])),
+            }
+    return summary
 
 
 def ceiling_report(suite_dir: Path, num_samples: int = 2000, seed: int = 0) -> dict:
@@ -275,17 +301,9 @@ def ceiling_report(suite_dir: Path, num_samples: int = 2000, seed: int = 0) -> d
         tau, flips = ranking_change({c["model"]: c["baseline"] for c in with_baseline},
                                     {c["model"]: c["selected_ceiling"] for c in with_baseline})
         rankings[benchmark] = {"models": len(with_baseline), "kendall_tau": tau, "rank_flips": flips}
-    summary = {}
-    for model in sorted({c["model"] for c in cells}):
-        mine = [c for c in cells if c["model"] == model and c["gain"] is not None]
-        if mine:
-            summary[model] = {
-                "benchmarks": len(mine),
-                "mean_gain": float(np.mean([c["gain"] for c in mine])),  # held-out (cross-fitted) gains
-                "mean_in_sample_gain": float(np.mean([c["in_sample_gain"] for c in mine])),
-                "baseline_std_across_benchmarks": float(np.std([c["baseline"] for c in mine])),
-                "ceiling_std_across_benchmarks": float(np.std([c["selected_ceiling"] for c in mine])),
-            }
+    summary = model_summary(cells)
+    for cell in cells:
+        cell.pop("_gain_draws", None)
     return {"suite_dir": str(suite_dir), "bootstrap_samples": num_samples, "seed": seed, "cells": cells,
             "rankings": rankings, "models": summary,
             "benchmarks_with_rank_flips": sum(1 for r in rankings.values() if r["rank_flips"] > 0)}

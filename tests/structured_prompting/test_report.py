@@ -1,5 +1,7 @@
 """Statistics of the ceiling report on planted data with known answers."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -117,3 +119,27 @@ def test_prompt_sensitivity_with_and_without_reasoning_on_a_planted_grid():
     assert without["methods"] == ["helm", "predict"] and with_["methods"] == ["cot", "bfrs", "miprov2", "gepa"]
     assert without["range_ci"][0] <= 0.30 <= without["range_ci"][1] and without["range"] == pytest.approx(0.3, abs=0.06)
     assert with_["range"] < 0.08 and cell["sensitivity"]["difference_ci"][1] < 0  # reasoning lowers sensitivity
+
+
+def test_the_mean_gain_across_benchmarks_carries_an_interval():
+    from helm_plugins.structured_prompting.report import _cell, model_summary
+
+    rng = np.random.default_rng(5)
+    cells = []
+    for benchmark, lift in (("synthetic_arithmetic", 0.2), ("synthetic_fact_world", 0.1)):
+        helm = (rng.random(300) < 0.5).astype(float)
+        cot = (rng.random(300) < 0.5 + lift).astype(float)
+        runs = [r for r in method_runs(["helm", "cot"], [helm, cot])]
+        runs = [dataclasses.replace(r, benchmark=benchmark) for r in runs]
+        cells.append(_cell(benchmark, "m", runs, 500, 0))
+    summary = model_summary(cells)["m"]
+    assert summary["benchmarks"] == 2
+    low, high = summary["mean_gain_ci"]
+    assert low < summary["mean_gain"] < high and low < 0.15 < high and low > 0.05
+    from helm_plugins.structured_prompting.report import render_markdown
+
+    for cell in cells:
+        cell.pop("_gain_draws")
+    text = render_markdown({"suite_dir": "s", "bootstrap_samples": 500, "seed": 0, "cells": cells, "rankings": {},
+                            "models": {"m": summary}, "benchmarks_with_rank_flips": 0})
+    assert f"| m | 2 | {100 * summary['mean_gain']:.1f}% | {100 * low:.1f}%–{100 * high:.1f}% |" in text
