@@ -46,7 +46,7 @@ def test_the_documented_example_runs_as_written(tmp_path):
     files, commands = doc_blocks()
     assert set(files) == {"prod_env/model_metadata.yaml", "prod_env/model_deployments.yaml"}
     answers, wrong = gsm8k_files(tmp_path)
-    with FakeOpenAI(answers, wrong, {"helm": 0.3, "predict": 0.6, "cot": 1.0}) as fake:
+    with FakeOpenAI(answers, wrong, {"helm": 0.5, "predict": 0.6, "cot": 1.0}) as fake:
         for path, content in files.items():
             (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
             (tmp_path / path).write_text(content.replace(DOC_URL, fake.base_url))
