@@ -18,12 +18,18 @@ REASONING = re.compile(r"(^|/)o\d|gemini-2\.5|deepseek-r1")
 def grid():
     register_builtin_configs_from_helm_package()
     entries = read_run_entries([str(REPO / "run_specs" / "structured_prompting.conf")]).entries
-    return run_entries_to_run_specs([e for e in entries if e.priority == 2])
+    return run_entries_to_run_specs([e for e in entries if e.priority in (2, 3)])
 
 
 def test_grid_is_complete_and_run_names_are_distinct(grid):
-    assert len(grid) == 7 * 4 * 6
+    assert len(grid) == 7 * 4 * 6 + 7 * 4 * 3 * 2  # priority 3: optimiser seeds 1 and 2
     assert len({spec.name for spec in grid}) == len(grid)
+    seeds = {}
+    for spec in grid:
+        a = spec.adapter_spec
+        if getattr(a, "dspy_method", "") in ("bfrs", "miprov2", "gepa"):
+            seeds.setdefault((a.dspy_benchmark, a.model, a.dspy_method), set()).add(a.dspy_seed)
+    assert len(seeds) == 7 * 4 * 3 and all(found == {0, 1, 2} for found in seeds.values())
 
 
 def test_reasoning_models_get_room_for_reasoning_and_answer(grid):
