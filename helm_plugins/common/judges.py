@@ -21,7 +21,6 @@ from helm.common.request import Request
 from pydantic import BaseModel, ValidationError
 
 OK, MISSING, GARBLED, FAILED = "ok", "missing", "garbled", "failed"
-MAX_RECORDED_CHARS = 600  # judge replies kept in the annotations, per reply
 
 
 @dataclass(frozen=True)
@@ -103,6 +102,7 @@ class JudgeReply:
     completion_tokens: int = 0
     cost_usd: Optional[float] = None
     truncated: bool = False
+    prompt: str = ""  # the prompt as sent
 
 
 @dataclass
@@ -184,17 +184,22 @@ class Judge:
     def _count(self, text: str) -> int:
         return self._window.get_num_tokens(text) if self._window is not None else (len(text) + 3) // 4
 
-    def fit(self, templates: Templates, template: str, shrink: str, **variables) -> tuple:
-        """Render `template`; while it does not fit the judge's window (with room for the reply), keep the first
-        half of the variable `shrink`. If it still does not fit, keep the prompt's end, where the templates ask
-        for the verdict and its format. Returns (prompt, truncated)."""
+    def fit(self, templates: Templates, template: str, shrink, **variables) -> tuple:
+        """Render `template`; while it does not fit the judge's window (with room for the reply), halve a length
+        cap on the variable `shrink` (a name, or a tuple of names under one common cap, e.g. two responses that
+        are compared: both are cut to the same length). If it still does not fit, keep the prompt's end, where the
+        templates ask for the verdict and its format. Returns (prompt, truncated)."""
+        names = (shrink,) if isinstance(shrink, str) else tuple(shrink)
+        originals = {name: variables[name] for name in names}
+        cap = max(len(value) for value in originals.values())
         prompt = templates.render(template, **variables)
         truncated = False
         while self._window is not None and not self._window.fits_within_context_window(prompt, self.max_tokens):
-            value = variables[shrink]
-            if len(value) < 16:
+            if cap < 16:
                 return self._keep_end(prompt), True
-            variables[shrink] = value[: len(value) // 2] + " […]"  # strictly shorter from 16 characters on
+            cap //= 2
+            for name, value in originals.items():
+                variables[name] = value[:cap] + " […]" if len(value) > cap else value
             prompt, truncated = templates.render(template, **variables), True
         return prompt, truncated
 
@@ -218,13 +223,14 @@ class Judge:
         )
         result = self.auto_client.make_request(request)
         if not result.success or not result.completions:
-            reply = JudgeReply("", False, error=(result.error or "no completion")[:300], truncated=truncated)
+            reply = JudgeReply("", False, error=(result.error or "no completion")[:300], truncated=truncated,
+                               prompt=prompt)
         else:
             completion = result.completions[0]
             prompt_tokens = self._count(prompt)
             completion_tokens = len(completion.tokens) or self._count(completion.text)
             cost = 0.0 if self._local else litellm_cost(self.model, prompt_tokens, completion_tokens)
-            reply = JudgeReply(completion.text, True, "", prompt_tokens, completion_tokens, cost, truncated)
+            reply = JudgeReply(completion.text, True, "", prompt_tokens, completion_tokens, cost, truncated, prompt)
         if usage is not None:
             usage.add(reply)
         return reply
@@ -234,8 +240,9 @@ class Judge:
 
 
 def record(reply: JudgeReply, verdict: Optional[Verdict] = None) -> Dict[str, Any]:
-    """A judge call as kept in `request_state.annotations` (reply text shortened)."""
-    entry: Dict[str, Any] = {"reply": reply.text[:MAX_RECORDED_CHARS], "success": reply.success}
+    """A judge call as kept in `request_state.annotations`: the prompt as sent and the full reply, so that a
+    reader of the run (helm-server's instance view) can audit each verdict."""
+    entry: Dict[str, Any] = {"prompt": reply.prompt, "reply": reply.text, "success": reply.success}
     if reply.error:
         entry["error"] = reply.error
     if verdict is not None:

@@ -34,8 +34,8 @@ class DSPyAdapterSpec(AdapterSpec):
     dspy_program: str = ""
     """Optimised program file to load instead of the keyed path under dspy_programs_dir."""
 
-    dspy_programs_dir: str = "dspy_programs"
-    """Where optimised programs are saved and looked up."""
+    dspy_programs_dir: str = ""
+    """Where optimised programs are saved and looked up (empty: <helm-run output path>/dspy_programs)."""
 
     dspy_optimize: str = "auto"
     """auto: optimise when the program is missing; never: a missing program is an error (offline use)."""

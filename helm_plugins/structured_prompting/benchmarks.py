@@ -104,27 +104,49 @@ def get_benchmark(name: str) -> Benchmark:
     return BENCHMARKS[name]
 
 
-_LETTER = re.compile(r"^\s*\(?([A-Z])\)?(?:[.:)]|\s|$)")
-_ANSWER_IS = re.compile(r"answer is \(?([A-Z])\)?", re.IGNORECASE)
+_WHOLE_LETTER = re.compile(r"^\(?([A-Z])\)?[.:]?$")
+_EXPLICIT_LETTER = re.compile(
+    r"(?i:\banswer|\bcorrect (?:option|choice))(?:\s+is)?\s*[:=]?\s*(?i:option\s+|choice\s+|letter\s+)?"
+    r"\(?\**([A-Z])\**\)?(?![A-Za-z])"
+    r"|\\boxed\{\s*\(?([A-Z])\)?\s*\}"
+)
+_LEADING_LETTER = re.compile(r"^\s*(?:\(([A-Z])\)|([A-Z])[.:)](?:\s|$))")
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
+
+
+def extract_letter(text: str, valid_letters: Iterable[str] = ()) -> Optional[str]:
+    """The option letter of an output, or None. In order of trust: the whole output is a letter ("B", "(B)",
+    "B."); the last explicit answer statement ("the answer is (B)", "Answer: B", "correct option is B"); a
+    leading option label ("B. Leeds", "(B) Leeds"). A capital that merely starts a word or sentence ("I think
+    ...", "E. coli ...") never beats an explicit statement."""
+    valid = {v.upper() for v in valid_letters}
+    ok = lambda letter: letter is not None and (not valid or letter in valid)  # noqa: E731
+    stripped = text.strip()
+    whole = _WHOLE_LETTER.match(stripped)
+    if whole and ok(whole.group(1)):
+        return whole.group(1)
+    explicit = [m.group(1) or m.group(2) for m in _EXPLICIT_LETTER.finditer(stripped)]
+    explicit = [letter for letter in explicit if ok(letter)]
+    if explicit:
+        return explicit[-1]
+    leading = _LEADING_LETTER.match(stripped)
+    if leading:
+        letter = leading.group(1) or leading.group(2)
+        if ok(letter):
+            return letter
+    return None
 
 
 def extract_answer(kind: AnswerKind, text: Optional[str], valid_letters: Iterable[str] = ()) -> Optional[str]:
     """The answer a strict reader takes from a DSPy `output` field, or None (a parse failure).
 
-    letter: the output starts with one of the options' letters ("B", "(B)", "B. Leeds") or says "answer is (B)";
-    number: the output contains a number (HELM's final_number_exact_match reads the last one);
-    text: any non-empty output. An empty or missing output never matches.
+    letter: see `extract_letter`; number: the output contains a number (HELM's final_number_exact_match reads the
+    last one); text: any non-empty output. An empty or missing output never matches.
     """
     if text is None or not text.strip():
         return None
     if kind == "letter":
-        valid = set(valid_letters)
-        for pattern in (_LETTER, _ANSWER_IS):
-            match = pattern.search(text.strip())
-            if match and (not valid or match.group(1) in valid):
-                return match.group(1)
-        return None
+        return extract_letter(text, valid_letters)
     if kind == "number":
         return text.strip() if _NUMBER.search(text) else None
     return text.strip()

@@ -15,7 +15,6 @@ Optimised programs are loaded, or produced on demand from the scenario's non-eva
 
 import dataclasses
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
@@ -33,7 +32,15 @@ from helm.benchmark.model_metadata_registry import (
     INSTRUCTION_FOLLOWING_MODEL_TAG,
     get_model_metadata,
 )
-from helm.benchmark.scenarios.scenario import EVAL_SPLITS, VALID_SPLIT, Instance, ScenarioSpec, create_scenario
+from helm.benchmark.runner import get_benchmark_output_path
+from helm.benchmark.scenarios.scenario import (
+    EVAL_SPLITS,
+    VALID_SPLIT,
+    Instance,
+    ScenarioSpec,
+    create_scenario,
+    get_scenario_cache_path,
+)
 from helm.benchmark.window_services.tokenizer_service import TokenizerService
 from helm.common.general import parallel_map
 from helm.common.hierarchical_logger import hlog, hwarn
@@ -126,8 +133,34 @@ def benchmark_key(spec: DSPyAdapterSpec) -> str:
     return spec.dspy_benchmark + "".join(f",{k}={v}" for k, v in sorted(args.items()))
 
 
+# Adapter-spec fields that do not change what an optimiser produces: where programs live, whether to optimise,
+# and how many evaluation instances helm-run's -m keeps.
+_NOT_PROGRAM_SETTINGS = {"dspy_program", "dspy_programs_dir", "dspy_optimize", "max_eval_instances"}
+
+
+def program_settings(spec: DSPyAdapterSpec) -> Dict[str, Any]:
+    """Everything that changes an optimised program: the benchmark and its rendering (HELM's adapter spec), the
+    deployment and its request settings (max_tokens, temperature, stops), the method, seed, proposer model and
+    budget (threads excluded), and DSPy's version."""
+    settings = {f.name: getattr(spec, f.name) for f in dataclasses.fields(spec) if f.name not in _NOT_PROGRAM_SETTINGS}
+    budget = OptimiserBudget(**json.loads(spec.dspy_budget)).model_dump(exclude={"num_threads"})
+    settings.update(dspy_budget=budget, dspy_benchmark_args=json.loads(spec.dspy_benchmark_args),
+                    dspy_version=dspy.__version__)
+    return json.loads(json.dumps(settings, default=str, sort_keys=True))
+
+
+def programs_dir(spec: DSPyAdapterSpec, output_path: str) -> Path:
+    """The run's programs folder: dspy_programs_dir when given, else <output path>/dspy_programs."""
+    return Path(spec.dspy_programs_dir) if spec.dspy_programs_dir else Path(output_path) / "dspy_programs"
+
+
+def keyed_program_path(spec: DSPyAdapterSpec, output_path: str) -> Path:
+    return program_path(programs_dir(spec, output_path), benchmark_key(spec), spec.model_deployment, spec.dspy_method,
+                        spec.dspy_seed, program_settings(spec))
+
+
 def optimisation_examples(
-    context, spec: DSPyAdapterSpec, evaluation: List[Instance], parallelism: int
+    context, spec: DSPyAdapterSpec, evaluation: List[Instance], parallelism: int, output_path: str
 ) -> Tuple[List[dspy.Example], List[dspy.Example], HELMMetric]:
     """The scenario's non-evaluation instances rendered by the benchmark's HELM adapter, split into train and val."""
     benchmark = get_benchmark(spec.dspy_benchmark)
@@ -136,7 +169,7 @@ def optimisation_examples(
     if benchmark.optimisation_scenario:
         scenario_spec = ScenarioSpec(class_name=benchmark.optimisation_scenario, args=scenario_spec.args)
     scenario = create_scenario(scenario_spec)
-    instances = scenario.get_instances(os.path.join("benchmark_output", "scenarios", scenario.name))
+    instances = scenario.get_instances(get_scenario_cache_path(output_path, scenario.name))
     eval_splits = set(spec.eval_splits or EVAL_SPLITS)
     pool = [i if i.id is not None else dataclasses.replace(i, id=f"optimisation{n}")
             for n, i in enumerate(i for i in instances if i.split not in eval_splits)]
@@ -168,9 +201,15 @@ def optimisation_examples(
     return [examples[key(i)] for i in train], [examples[key(i)] for i in val], metric
 
 
+class OptimisationFailed(RuntimeError):
+    """The optimiser could not produce a program (its data could not be read, or every LM call failed)."""
+
+
 def optimise_for_run(context, spec: DSPyAdapterSpec, evaluation: List[Instance], parallelism: int,
-                     path: Path, progress: bool = True) -> dspy.Module:
-    trainset, valset, metric = optimisation_examples(context, spec, evaluation, parallelism)
+                     path: Path, output_path: str, progress: bool = True) -> dspy.Module:
+    """Optimise the run's program and save it at `path`; a program whose optimisation got no LM reply at all is
+    never saved (OptimisationFailed)."""
+    trainset, valset, metric = optimisation_examples(context, spec, evaluation, parallelism, output_path)
     lm = make_lm(context, spec)
     prompt_lm = make_lm(context, spec, spec.dspy_prompt_model) if spec.dspy_prompt_model else lm
     budget = OptimiserBudget(**{"num_threads": parallelism, **json.loads(spec.dspy_budget)})
@@ -183,14 +222,21 @@ def optimise_for_run(context, spec: DSPyAdapterSpec, evaluation: List[Instance],
                           spec.dspy_seed, budget)
     finally:
         bar.close()
+    if lm.call_log.calls and lm.call_log.failed_calls == lm.call_log.calls:
+        raise OptimisationFailed(
+            f"every one of the {lm.call_log.calls} LM calls of the {spec.dspy_method} optimisation failed "
+            f"(validation score {result.val_score:.1f}%), so no program was saved; last error: {lm.call_log.last_error}"
+        )
     cost = price(spec.model)(result.prompt_tokens, result.completion_tokens)
     save_program(result.program, path, {
         "benchmark": spec.dspy_benchmark, "benchmark_args": json.loads(spec.dspy_benchmark_args),
         "model": spec.model, "model_deployment": spec.model_deployment, "method": spec.dspy_method,
         "seed": spec.dspy_seed, "dspy_version": dspy.__version__, "module": type(result.program).__name__,
         "prompt_model": spec.dspy_prompt_model or spec.model_deployment, "budget": budget.model_dump(),
+        "settings": program_settings(spec),
         "train_size": len(trainset), "val_size": len(valset),
-        "lm_calls": result.calls, "new_lm_calls": result.new_calls, "prompt_tokens": result.prompt_tokens,
+        "lm_calls": result.calls, "new_lm_calls": result.new_calls, "failed_lm_calls": lm.call_log.failed_calls,
+        "prompt_tokens": result.prompt_tokens,
         "completion_tokens": result.completion_tokens, "cost_usd": cost, "seconds": round(result.seconds, 2),
         "val_score": result.val_score, "program": program_summary(result.program),
     })
@@ -198,16 +244,12 @@ def optimise_for_run(context, spec: DSPyAdapterSpec, evaluation: List[Instance],
     return result.program
 
 
-def resolve_program(context, spec: DSPyAdapterSpec, evaluation: List[Instance], parallelism: int
-                    ) -> Tuple[dspy.Module, Dict[str, Any]]:
+def resolve_program(context, spec: DSPyAdapterSpec, evaluation: List[Instance], parallelism: int,
+                    output_path: str) -> Tuple[dspy.Module, Dict[str, Any]]:
     """The run's program and the metadata of its optimisation (empty for zero-shot methods)."""
     if spec.dspy_method not in OPTIMISERS:
         return build_program(spec.dspy_method), {}
-    if spec.dspy_program:
-        path = Path(spec.dspy_program)
-    else:
-        path = program_path(Path(spec.dspy_programs_dir), benchmark_key(spec), spec.model, spec.dspy_method,
-                            spec.dspy_seed)
+    path = Path(spec.dspy_program) if spec.dspy_program else keyed_program_path(spec, output_path)
     if not path.exists() and spec.dspy_program:
         raise ProgramError(f"program file {path} (program=) does not exist")
     if not path.exists():
@@ -216,24 +258,23 @@ def resolve_program(context, spec: DSPyAdapterSpec, evaluation: List[Instance], 
                 f"no optimised {spec.dspy_method} program at {path} and optimisation is off "
                 f"(optimize={spec.dspy_optimize}); run `helm-plugins optimize --benchmark {spec.dspy_benchmark} "
                 f"--model-deployment {spec.model_deployment} --method {spec.dspy_method} --seed {spec.dspy_seed}` "
-                "or pass program=<file>"
+                "with the run entry's other settings, or pass program=<file>"
             )
         hlog(f"No optimised program at {path}: optimising {spec.dspy_method} now")
-        optimise_for_run(context, spec, evaluation, parallelism, path)
-    program = load_program(spec.dspy_method, path)
+        optimise_for_run(context, spec, evaluation, parallelism, path, output_path)
     meta_path = path.with_suffix(".meta.json")
     metadata = json.loads(meta_path.read_text()) if meta_path.exists() else {}
-    return program, metadata
-
-
-class OptimisationFailed(RuntimeError):
-    pass
+    if metadata.get("lm_calls") and metadata.get("failed_lm_calls") == metadata["lm_calls"]:
+        raise OptimisationFailed(f"the program at {path} was optimised without a single successful LM call; "
+                                 "delete it and optimise again")
+    return load_program(spec.dspy_method, path), metadata
 
 
 class DSPyExecution:
     def __init__(self, executor: Executor, spec: DSPyAdapterSpec):
         self.context = executor.context
         self.parallelism = executor.execution_spec.parallelism
+        self.output_path = get_benchmark_output_path()  # helm-run's -o/--output-path (HELM keeps it in runner.py)
         self.spec = spec
         self.benchmark = get_benchmark(spec.dspy_benchmark)
 
@@ -241,14 +282,17 @@ class DSPyExecution:
         spec = self.spec
         try:
             program, optimisation = resolve_program(
-                self.context, spec, [s.instance for s in scenario_state.request_states], self.parallelism
+                self.context, spec, [s.instance for s in scenario_state.request_states], self.parallelism,
+                self.output_path,
             )
             failed_optimisation = None
         except (ProgramError, LeakageError):
             raise  # a configuration error of the entry: HELM reports it with the run's name
         except Exception as error:  # the optimiser itself broke (e.g. every LM call failed): record, don't abort
             failed_optimisation = f"{spec.dspy_method} optimisation failed: {type(error).__name__}: {error}"
-            hwarn(failed_optimisation)
+            hwarn(f"{failed_optimisation}. Every instance of this run is recorded as an optimisation failure "
+                  "(stat sp_optimisation_failure = 1) and scored wrong; its accuracy is not a measurement of the "
+                  "method.")
             program, optimisation = None, {}
         optimisation_stats = {k: optimisation.get(k) for k in ("lm_calls", "prompt_tokens", "completion_tokens",
                                                                "cost_usd", "val_score", "seconds")}
@@ -256,7 +300,7 @@ class DSPyExecution:
         letter_reader = HELMMetric(self.benchmark, spec, [], {})
 
         def process(state: RequestState) -> RequestState:
-            log = CallLog()
+            log = CallLog(keep_messages=True)
             lm = base_lm.with_log(log)
             output: Optional[str] = None
             reasoning: Optional[str] = None
@@ -293,6 +337,8 @@ class DSPyExecution:
                 "error": error, "lm_calls": log.calls, "new_lm_calls": log.new_calls,
                 "prompt_tokens": log.tokens("prompt"), "completion_tokens": log.tokens("completion"),
                 "optimisation": optimisation_stats,
+                # what was sent and received, in full: instructions, demos and fields of every call
+                "calls": [{"messages": r.messages, "replies": r.replies, "success": r.success} for r in log.records],
             }
             return dataclasses.replace(state, result=result, annotations={**(state.annotations or {}), ANNOTATION: annotation})
 

@@ -36,6 +36,8 @@ class CallRecord:
     cached: bool
     request_time: float
     success: bool
+    messages: Optional[List[Dict[str, str]]] = None  # what was sent (kept when the log keeps messages)
+    replies: Optional[List[str]] = None  # the completions' texts (idem)
 
 
 @dataclass
@@ -45,16 +47,24 @@ class CallLog:
     records: List[CallRecord] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     on_add: Optional[Callable[[CallRecord], None]] = None  # e.g. a progress bar
+    last_error: str = ""  # the error of the latest failed call
+    keep_messages: bool = False  # keep each call's messages and replies (per-instance logs, for auditing a score)
 
-    def add(self, record: CallRecord) -> None:
+    def add(self, record: CallRecord, error: str = "") -> None:
         with self.lock:
             self.records.append(record)
+            if error:
+                self.last_error = error
         if self.on_add is not None:
             self.on_add(record)
 
     @property
     def calls(self) -> int:
         return len(self.records)
+
+    @property
+    def failed_calls(self) -> int:
+        return sum(not r.success for r in self.records)
 
     @property
     def new_calls(self) -> int:
@@ -133,24 +143,28 @@ class HELMLM(dspy.BaseLM):
         if self.context_window and prompt_tokens is not None:
             room = self.context_window - prompt_tokens
             if room < 1:  # never sent: the model cannot read it (HELM would retry a client error for minutes)
-                self.call_log.add(CallRecord(0, 0, False, 0.0, False))  # nothing sent, nothing spent
-                raise LMRequestFailed(
-                    f"{self.model_deployment}: the DSPy prompt has {prompt_tokens} tokens, more than the context "
-                    f"window of {self.context_window}"
-                )
+                error = (f"{self.model_deployment}: the DSPy prompt has {prompt_tokens} tokens, more than the context "
+                         f"window of {self.context_window}")
+                self.call_log.add(CallRecord(0, 0, False, 0.0, False), error)  # nothing sent, nothing spent
+                raise LMRequestFailed(error)
             request = dataclasses.replace(request, max_tokens=min(request.max_tokens, room))
+        sent = None
+        if self.call_log.keep_messages:
+            sent = list(request.messages) if request.messages else [{"role": "user", "content": request.prompt}]
         start = time.time()
         result = self.make_request(request)
         if not result.success:
-            self.call_log.add(CallRecord(prompt_tokens, 0, False, time.time() - start, False))
-            raise LMRequestFailed(f"{self.model_deployment}: {result.error}")
+            error = f"{self.model_deployment}: {result.error}"
+            self.call_log.add(CallRecord(prompt_tokens, 0, False, time.time() - start, False, sent, None), error)
+            raise LMRequestFailed(error)
         completion_tokens = 0
         for completion in result.completions:
             count = len(completion.tokens) if completion.tokens else self.count_tokens(completion.text)
             completion_tokens = None if (count is None or completion_tokens is None) else completion_tokens + count
-        self.call_log.add(
-            CallRecord(prompt_tokens, completion_tokens, bool(result.cached), result.request_time or 0.0, True)
-        )
+        self.call_log.add(CallRecord(
+            prompt_tokens, completion_tokens, bool(result.cached), result.request_time or 0.0, True, sent,
+            [c.text for c in result.completions] if sent is not None else None,
+        ))
         choices = []
         for completion in result.completions:
             message = SimpleNamespace(content=completion.text, tool_calls=None)

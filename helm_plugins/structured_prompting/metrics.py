@@ -2,7 +2,9 @@
 
 Correctness is scored by the benchmark's own HELM metrics (listed next to this one in the run spec); this metric
 adds what the ceiling report needs, for DSPy runs (from the executor's `structured_prompting` annotation) and for
-HELM baseline runs (one request; a completion without a readable answer counts as a parse failure).
+HELM baseline runs (one request; a completion without a readable answer counts as a parse failure). Every stat is
+always present: an unknown value (a model without a price, a deployment without a tokenizer, a zero-shot method's
+optimisation cost) is a stat without values, and sp_cost_unknown is the one place that says the cost is unknown.
 """
 
 from typing import List, Optional
@@ -22,7 +24,10 @@ ANNOTATION = "structured_prompting"
 
 
 def _stat(name: str, value: Optional[float]) -> List[Stat]:
-    return [] if value is None else [Stat(MetricName(name)).add(value)]
+    """A stat of one value; an unknown value (no price, no tokenizer, no optimisation) is a stat without values,
+    which HELM shows as undefined rather than a missing metric."""
+    stat = Stat(MetricName(name))
+    return [stat if value is None else stat.add(value)]
 
 
 class StructuredPromptingMetric(Metric):
@@ -67,11 +72,13 @@ class StructuredPromptingMetric(Metric):
         cost = price(adapter_spec.model)(prompt_tokens, completion_tokens)
         return [
             *_stat("sp_parse_failure", float(status == "parse_failure")),
-            *_stat("sp_request_failure", float(status in ("request_failure", "optimisation_failure"))),
+            *_stat("sp_request_failure", float(status == "request_failure")),
+            *_stat("sp_optimisation_failure", float(status == "optimisation_failure")),
             *_stat("sp_lm_calls", calls),
             *_stat("sp_prompt_tokens", prompt_tokens),
             *_stat("sp_completion_tokens", completion_tokens),
             *_stat("sp_cost_usd", cost),
+            *_stat("sp_cost_unknown", float(cost is None)),
             *_stat("sp_optimisation_lm_calls", optimisation.get("lm_calls")),
             *_stat("sp_optimisation_tokens", None if optimisation.get("prompt_tokens") is None
                    else optimisation["prompt_tokens"] + (optimisation.get("completion_tokens") or 0)),

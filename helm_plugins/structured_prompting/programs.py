@@ -6,11 +6,13 @@ three optimisers of the chain-of-thought program: bfrs (BootstrapFewShotWithRand
 `helm` is HELM's own fixed prompt, with no DSPy program.
 
 Optimised programs are DSPy state JSON at
-`<programs_dir>/<benchmark>/<model>/<method>/seed<seed>/dspy-<version>.json`, next to a `.meta.json` with what
-produced it (data ids, budget, LM calls, tokens, validation score).
+`<programs_dir>/<benchmark>/<deployment>/<method>/seed<seed>/<settings hash>-dspy-<version>.json` (programs_dir
+defaults to <helm-run output path>/dspy_programs), next to a `.meta.json` with what produced it (every setting,
+budget, LM calls, tokens, validation score).
 """
 
 import dataclasses
+import hashlib
 import json
 from pathlib import Path
 from typing import Any, Dict, List, Optional
@@ -46,9 +48,16 @@ def safe_name(text: str) -> str:
     return "".join(c if c.isalnum() or c in "-_.=" else "_" for c in text)
 
 
-def program_path(programs_dir: Path, benchmark_key: str, model: str, method: str, seed: int) -> Path:
-    return (Path(programs_dir) / safe_name(benchmark_key) / safe_name(model) / method / f"seed{seed}"
-            / f"dspy-{dspy.__version__}.json")
+def settings_hash(settings: Dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+def program_path(programs_dir: Path, benchmark_key: str, model_deployment: str, method: str, seed: int,
+                 settings: Dict[str, Any]) -> Path:
+    """Where the program optimised with `settings` (every setting that changes it, see
+    executor.program_settings) is saved: a changed setting is a different file, never a stale reuse."""
+    return (Path(programs_dir) / safe_name(benchmark_key) / safe_name(model_deployment) / method / f"seed{seed}"
+            / f"{settings_hash(settings)}-dspy-{dspy.__version__}.json")
 
 
 def load_program(method: str, path: Path) -> dspy.Module:

@@ -1,12 +1,15 @@
 """The ceiling report over a suite of structured-prompting runs (`helm-plugins ceiling --suite S`).
 
-For each benchmark x model: HELM's baseline score and each method's score; the ceiling (max over methods) with a
-bootstrap 95% CI that resamples instances and recomputes the max; the cross-fitted ceiling (the method is chosen
-on one half of the instances and scored on the other, both ways, so the choice cannot fit the noise it is scored
-on) with an exact McNemar test against the baseline on the same instances; a paired bootstrap CI of
-ceiling - baseline; prompt sensitivity (max - min and std across methods); parse-failure rates; LM calls, tokens
-and dollars per method, optimisation included. Per benchmark, Kendall's tau between the baseline and ceiling
-rankings of the models and the number of model pairs whose order flips. Markdown, JSON and PNG plots.
+For each benchmark x model: HELM's baseline score and each method's score (an optimiser's runs with several seeds
+are averaged per instance, and each seed's score is listed); the in-sample ceiling (max over the structured-prompting
+methods, HELM's prompt excluded) with a bootstrap 95% CI that resamples instances and recomputes the max; the
+cross-fitted ceiling (the method is chosen on one half of the instances and scored on the other, both ways, so the
+choice cannot fit the noise it is scored on). The headline gain is that held-out ceiling − baseline, with a paired
+bootstrap CI and an exact McNemar test; the in-sample gain is listed next to it. Prompt sensitivity (claim iv):
+the range of the scores of the methods without reasoning (helm, predict) and of those with it (cot, bfrs, miprov2,
+gepa), with bootstrap CIs and their paired difference. Failure rates (parse, request, optimisation); LM calls,
+tokens and dollars per method, optimisation included. Per benchmark, Kendall's tau between the baseline and held-out
+ceiling rankings of the models and the number of model pairs whose order flips. Markdown, JSON and PNG plots.
 """
 
 import json
@@ -23,6 +26,9 @@ from helm_plugins.structured_prompting.benchmarks import get_benchmark
 
 RUN_PREFIX = "hp_structured_prompting:"
 METHOD_ORDER = ("helm", "predict", "cot", "bfrs", "miprov2", "gepa")
+OPTIMISERS = ("bfrs", "miprov2", "gepa")
+WITHOUT_REASONING = ("helm", "predict")  # HELM's fixed prompt and zero-shot Predict: no reasoning field
+WITH_REASONING = ("cot", "bfrs", "miprov2", "gepa")  # chain of thought, optimised or not
 
 
 def bootstrap_max(scores: np.ndarray, num_samples: int = 2000, seed: int = 0, level: float = 0.95
@@ -97,6 +103,8 @@ class MethodRun:
     scores: Dict[str, float]  # instance id -> main metric
     parse_failures: Dict[str, float]
     request_failures: Dict[str, float]
+    optimisation_failures: Dict[str, float] = None  # type: ignore[assignment]
+    seed: Optional[str] = None  # the optimiser seed (None for helm, predict, cot)
     lm_calls: float = 0.0
     tokens: Optional[float] = None
     cost: Optional[float] = None
@@ -143,6 +151,8 @@ def read_runs(suite_dir: Path) -> List[MethodRun]:
             benchmark=benchmark.name, model=run_spec["adapter_spec"]["model"], method=args["method"],
             run=run_spec_path.parent.name, scores=values[benchmark.main_metric],
             parse_failures=values.get("sp_parse_failure", {}), request_failures=values.get("sp_request_failure", {}),
+            optimisation_failures=values.get("sp_optimisation_failure", {}),
+            seed=args.get("seed") if args["method"] in OPTIMISERS else None,
             lm_calls=total("sp_lm_calls", 0.0), tokens=tokens, cost=total("sp_cost_usd"),
             optimisation_calls=mean("sp_optimisation_lm_calls", 0.0), optimisation_tokens=mean("sp_optimisation_tokens"),
             optimisation_cost=mean("sp_optimisation_cost_usd"),
@@ -150,41 +160,130 @@ def read_runs(suite_dir: Path) -> List[MethodRun]:
     return runs
 
 
+def difference_draws(a: np.ndarray, b: np.ndarray, num_samples: int = 2000, seed: int = 0) -> np.ndarray:
+    """Bootstrap draws of mean(a − b) over paired instances."""
+    rng = np.random.default_rng(seed)
+    difference = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
+    return difference[rng.integers(0, len(difference), size=(num_samples, len(difference)))].mean(axis=1)
+
+
+def bootstrap_mean_difference(a: np.ndarray, b: np.ndarray, num_samples: int = 2000, seed: int = 0,
+                              level: float = 0.95) -> Tuple[float, float, float]:
+    """mean(a − b) over paired instances, with a percentile bootstrap CI."""
+    draws = difference_draws(a, b, num_samples, seed)
+    tail = (1 - level) / 2
+    observed = float(np.mean(np.asarray(a, dtype=float) - np.asarray(b, dtype=float)))
+    return observed, float(np.quantile(draws, tail)), float(np.quantile(draws, 1 - tail))
+
+
+def sensitivity(matrix: np.ndarray, methods: List[str], num_samples: int, seed: int, level: float = 0.95) -> dict:
+    """Claim (iv) of the paper: prompt sensitivity (the range of the methods' mean scores) without reasoning (helm,
+    predict) and with it (cot and the optimisers), each with a percentile bootstrap CI over instances, and the
+    difference with − without (the same resamples, so it is paired)."""
+    n = matrix.shape[1]
+    means = matrix[:, np.random.default_rng(seed).integers(0, n, size=(num_samples, n))].mean(axis=2)
+    tail = (1 - level) / 2
+    result: dict = {}
+    draws = {}
+    for label, family in (("without_reasoning", WITHOUT_REASONING), ("with_reasoning", WITH_REASONING)):
+        rows = [methods.index(m) for m in family if m in methods]
+        entry = {"methods": [methods[r] for r in rows], "range": None, "range_ci": [None, None]}
+        if len(rows) >= 2:
+            draws[label] = np.ptp(means[rows], axis=0)
+            entry.update(range=float(np.ptp(matrix[rows].mean(axis=1))),
+                         range_ci=[float(np.quantile(draws[label], tail)), float(np.quantile(draws[label], 1 - tail))])
+        result[label] = entry
+    result["difference"], result["difference_ci"] = None, [None, None]
+    if len(draws) == 2:
+        difference = draws["with_reasoning"] - draws["without_reasoning"]
+        result["difference"] = result["with_reasoning"]["range"] - result["without_reasoning"]["range"]
+        result["difference_ci"] = [float(np.quantile(difference, tail)), float(np.quantile(difference, 1 - tail))]
+    return result
+
+
+def _average_seeds(runs: List[MethodRun]) -> Tuple[Dict[str, float], Dict[str, float]]:
+    """Per instance, the mean over the runs of one method (its optimiser seeds) on the instances all of them
+    answered; and each seed's own mean score."""
+    shared = sorted(set.intersection(*(set(r.scores) for r in runs)))
+    averaged = {i: float(np.mean([r.scores[i] for r in runs])) for i in shared}
+    per_seed = {str(r.seed): float(np.mean([r.scores[i] for i in shared])) if shared else float("nan") for r in runs}
+    return averaged, per_seed
+
+
 def _cell(benchmark: str, model: str, runs: List[MethodRun], num_samples: int, seed: int) -> dict:
-    by_method = {r.method: r for r in sorted(runs, key=lambda r: METHOD_ORDER.index(r.method))}
-    methods = list(by_method)
-    instances = sorted(set.intersection(*(set(r.scores) for r in by_method.values())))
+    grouped: Dict[str, List[MethodRun]] = {}
+    for run in sorted(runs, key=lambda r: (METHOD_ORDER.index(r.method), str(r.seed))):
+        grouped.setdefault(run.method, []).append(run)
+    methods = list(grouped)
+    averaged = {m: _average_seeds(rs) for m, rs in grouped.items()}
+    instances = sorted(set.intersection(*(set(a[0]) for a in averaged.values())))
     if not instances:
         raise ValueError(f"{benchmark} / {model}: the methods' runs share no evaluation instance")
-    matrix = np.array([[by_method[m].scores[i] for i in instances] for m in methods])
+    matrix = np.array([[averaged[m][0][i] for i in instances] for m in methods])
     means = dict(zip(methods, matrix.mean(axis=1).tolist()))
-    ceiling, low, high = bootstrap_max(matrix, num_samples, seed)
+
+    def rate(m: str, field: str) -> float:
+        values = [v for r in grouped[m] for v in (getattr(r, field) or {}).values()]
+        return float(np.mean(values or [0.0]))
+
+    def total(m: str, field: str):
+        values = [getattr(r, field) for r in grouped[m]]
+        return None if any(v is None for v in values) else float(np.mean(values))
+
+    structured = [k for k, m in enumerate(methods) if m != "helm"]  # the ceiling is over structured prompting
     cell = {
         "benchmark": benchmark, "model": model, "instances": len(instances), "scores": means,
-        "ceiling": ceiling, "ceiling_ci": [low, high], "ceiling_method": methods[int(np.argmax(matrix.mean(axis=1)))],
+        "seeds": {m: averaged[m][1] for m in methods if m in OPTIMISERS},
+        "parse_failure_rate": {m: rate(m, "parse_failures") for m in methods},
+        "request_failure_rate": {m: rate(m, "request_failures") for m in methods},
+        "optimisation_failure_rate": {m: rate(m, "optimisation_failures") for m in methods},
+        "cost": {m: {"lm_calls": total(m, "lm_calls"), "tokens": total(m, "tokens"), "usd": total(m, "cost"),
+                     "optimisation_lm_calls": total(m, "optimisation_calls"),
+                     "optimisation_tokens": total(m, "optimisation_tokens"),
+                     "optimisation_usd": total(m, "optimisation_cost")} for m in methods},
+        "baseline": means.get("helm"),
         "sensitivity_range": float(matrix.mean(axis=1).max() - matrix.mean(axis=1).min()),
         "sensitivity_std": float(matrix.mean(axis=1).std(ddof=0)),
-        "parse_failure_rate": {m: float(np.mean(list(r.parse_failures.values()) or [0.0])) for m, r in by_method.items()},
-        "request_failure_rate": {m: float(np.mean(list(r.request_failures.values()) or [0.0])) for m, r in by_method.items()},
-        "cost": {m: {"lm_calls": r.lm_calls, "tokens": r.tokens, "usd": r.cost, "optimisation_lm_calls": r.optimisation_calls,
-                     "optimisation_tokens": r.optimisation_tokens, "optimisation_usd": r.optimisation_cost}
-                 for m, r in by_method.items()},
-        "baseline": means.get("helm"),
+        "sensitivity": sensitivity(matrix, methods, num_samples, seed),
     }
-    per_method_ci = {}
-    for index, method in enumerate(methods):
-        _, lo, hi = bootstrap_max(matrix[index: index + 1], num_samples, seed)
-        per_method_ci[method] = [lo, hi]
-    cell["scores_ci"] = per_method_ci
-    selected, held_out, chosen = cross_fitted_ceiling(matrix, seed)
-    cell.update({"selected_ceiling": selected, "selected_methods": [methods[c] for c in chosen],
-                 "gain": None, "gain_ci": [None, None], "selected_vs_baseline_p": None})
-    if "helm" in by_method:
-        baseline = matrix[methods.index("helm")]
-        gain, gain_low, gain_high = bootstrap_gain(matrix, baseline, num_samples, seed)
-        cell.update({"gain": gain, "gain_ci": [gain_low, gain_high],
-                     "selected_vs_baseline_p": mcnemar_p(held_out, baseline)})
+    cell["scores_ci"] = {m: list(bootstrap_max(matrix[k: k + 1], num_samples, seed)[1:]) for k, m in enumerate(methods)}
+    cell.update({"ceiling": None, "ceiling_ci": [None, None], "ceiling_method": None, "selected_ceiling": None,
+                 "selected_methods": [], "gain": None, "gain_ci": [None, None], "in_sample_gain": None,
+                 "in_sample_gain_ci": [None, None], "selected_vs_baseline_p": None})
+    if structured:
+        sub = matrix[structured]
+        ceiling, low, high = bootstrap_max(sub, num_samples, seed)
+        selected, held_out, chosen = cross_fitted_ceiling(sub, seed)
+        cell.update({"ceiling": ceiling, "ceiling_ci": [low, high],
+                     "ceiling_method": methods[structured[int(np.argmax(sub.mean(axis=1)))]],
+                     "selected_ceiling": selected, "selected_methods": [methods[structured[c]] for c in chosen]})
+        if "helm" in grouped:
+            baseline = matrix[methods.index("helm")]
+            gain, gain_low, gain_high = bootstrap_mean_difference(held_out, baseline, num_samples, seed)
+            in_sample, in_low, in_high = bootstrap_gain(sub, baseline, num_samples, seed)
+            cell.update({"gain": gain, "gain_ci": [gain_low, gain_high], "in_sample_gain": in_sample,
+                         "in_sample_gain_ci": [in_low, in_high], "selected_vs_baseline_p": mcnemar_p(held_out, baseline),
+                         "_gain_draws": difference_draws(held_out, baseline, num_samples, seed)})
     return cell
+
+
+def model_summary(cells: List[dict]) -> Dict[str, dict]:
+    """Per model, over the benchmarks with a baseline: the mean held-out gain with a bootstrap CI (each benchmark's
+    instances resampled independently), the mean in-sample gain, and the spread of scores across benchmarks."""
+    summary = {}
+    for model in sorted({c["model"] for c in cells}):
+        mine = [c for c in cells if c["model"] == model and c["gain"] is not None]
+        if mine:
+            draws = np.mean([c["_gain_draws"] for c in mine], axis=0)
+            summary[model] = {
+                "benchmarks": len(mine),
+                "mean_gain": float(np.mean([c["gain"] for c in mine])),
+                "mean_gain_ci": [float(np.quantile(draws, 0.025)), float(np.quantile(draws, 0.975))],
+                "mean_in_sample_gain": float(np.mean([c["in_sample_gain"] for c in mine])),
+                "baseline_std_across_benchmarks": float(np.std([c["baseline"] for c in mine])),
+                "ceiling_std_across_benchmarks": float(np.std([c["selected_ceiling"] for c in mine])),
+            }
+    return summary
 
 
 def ceiling_report(suite_dir: Path, num_samples: int = 2000, seed: int = 0) -> dict:
@@ -197,20 +296,14 @@ def ceiling_report(suite_dir: Path, num_samples: int = 2000, seed: int = 0) -> d
     cells = [_cell(b, m, rs, num_samples, seed) for (b, m), rs in sorted(groups.items())]
     rankings = {}
     for benchmark in sorted({c["benchmark"] for c in cells}):
-        with_baseline = [c for c in cells if c["benchmark"] == benchmark and c["baseline"] is not None]
+        with_baseline = [c for c in cells if c["benchmark"] == benchmark and c["baseline"] is not None
+                         and c["selected_ceiling"] is not None]
         tau, flips = ranking_change({c["model"]: c["baseline"] for c in with_baseline},
-                                    {c["model"]: c["ceiling"] for c in with_baseline})
+                                    {c["model"]: c["selected_ceiling"] for c in with_baseline})
         rankings[benchmark] = {"models": len(with_baseline), "kendall_tau": tau, "rank_flips": flips}
-    summary = {}
-    for model in sorted({c["model"] for c in cells}):
-        mine = [c for c in cells if c["model"] == model and c["baseline"] is not None]
-        if mine:
-            summary[model] = {
-                "benchmarks": len(mine),
-                "mean_gain": float(np.mean([c["ceiling"] - c["baseline"] for c in mine])),
-                "baseline_std_across_benchmarks": float(np.std([c["baseline"] for c in mine])),
-                "ceiling_std_across_benchmarks": float(np.std([c["ceiling"] for c in mine])),
-            }
+    summary = model_summary(cells)
+    for cell in cells:
+        cell.pop("_gain_draws", None)
     return {"suite_dir": str(suite_dir), "bootstrap_samples": num_samples, "seed": seed, "cells": cells,
             "rankings": rankings, "models": summary,
             "benchmarks_with_rank_flips": sum(1 for r in rankings.values() if r["rank_flips"] > 0)}
@@ -266,14 +359,14 @@ def plot_report(report: dict, output: Path) -> List[Path]:
         figure.savefig(path, dpi=110)
         plt.close(figure)
         paths.append(path)
-    ranked = [c for c in report["cells"] if c["baseline"] is not None]
+    ranked = [c for c in report["cells"] if c["baseline"] is not None and c["selected_ceiling"] is not None]
     if ranked:
         figure, axis = plt.subplots(figsize=(5, 3.8))
         for cell in ranked:
-            axis.plot([0, 1], [100 * cell["baseline"], 100 * cell["ceiling"]], marker="o")
-            axis.annotate(f"{cell['benchmark']} / {cell['model'].split('/')[-1]}", (1, 100 * cell["ceiling"]),
+            axis.plot([0, 1], [100 * cell["baseline"], 100 * cell["selected_ceiling"]], marker="o")
+            axis.annotate(f"{cell['benchmark']} / {cell['model'].split('/')[-1]}", (1, 100 * cell["selected_ceiling"]),
                           fontsize=6, xytext=(4, 0), textcoords="offset points")
-        axis.set_xticks([0, 1], ["HELM baseline", "ceiling"])
+        axis.set_xticks([0, 1], ["HELM baseline", "held-out ceiling"])
         axis.set_xlim(-0.2, 1.9)
         axis.set_ylabel("score (%)")
         axis.set_title("Ranking change: baseline to ceiling")

@@ -25,6 +25,9 @@ Method = Literal["helm", "predict", "cot", "bfrs", "miprov2", "gepa"]
 BenchmarkName = Literal[tuple(BENCHMARKS)]  # type: ignore[valid-type]
 
 
+PLUMBING_GROUP = "hp_sp_plumbing"  # runs that check the pipeline, kept out of the benchmarks' tables
+
+
 def group_name(benchmark: str, method: str) -> str:
     return f"hp_sp_{benchmark}_{method}"
 
@@ -37,17 +40,22 @@ def get_structured_prompting_spec(
     num_instances: Annotated[int, Field(gt=0)] = 200,
     data_seed: int = 0,
     program: str = "",
-    programs_dir: str = "dspy_programs",
+    programs_dir: str = "",
     optimize: Literal["auto", "never"] = "auto",
     prompt_model: str = "",
     candidates: Annotated[int, Field(ge=1)] = 16,
     demos: Annotated[int, Field(ge=0)] = 3,
     gepa_max_metric_calls: Optional[Annotated[int, Field(ge=1)]] = None,
-    max_tokens: Annotated[int, Field(ge=1)] = 1000,
+    max_tokens: Annotated[int, Field(ge=1)] = 4000,
+    plumbing_check: bool = False,
 ) -> RunSpec:
     """seed: optimiser seed; num_instances, data_seed: size and seed of the synthetic benchmarks; program: an
-    optimised program file; candidates, demos, gepa_max_metric_calls: optimiser budget (the paper: 16, 3, auto);
-    max_tokens: output budget of each DSPy call (reasoning plus answer)."""
+    optimised program file; programs_dir: where optimised programs are kept (default <output path>/dspy_programs);
+    candidates, demos, gepa_max_metric_calls: optimiser budget (the paper: 16, 3, auto); max_tokens: output budget
+    of each DSPy call, reasoning plus answer (the paper's 4,000). Every argument that changes the results is in the
+    run name; optimised programs are keyed by every setting that changes them (executor.program_settings).
+    plumbing_check: the run only checks that the pipeline runs end to end (e.g. a model too small for DSPy's
+    prompts, which can only record failures): it goes to the plumbing-checks group, not the benchmark's table."""
     bench = get_benchmark(benchmark)
     benchmark_args = {"num_instances": num_instances, "seed": data_seed} if bench.offline else {}
     baseline = bench.baseline(**benchmark_args)
@@ -59,16 +67,23 @@ def get_structured_prompting_spec(
         MetricSpec(class_name="helm_plugins.structured_prompting.metrics.StructuredPromptingMetric",
                    args={"benchmark": benchmark})
     ]
+    groups = [group_name(benchmark, method)]
+    if plumbing_check:
+        name += ",plumbing_check=true"
+        groups = [PLUMBING_GROUP]
     if method == "helm":
-        return dataclasses.replace(baseline, name=name, metric_specs=metric_specs,
-                                   groups=[group_name(benchmark, method)])
+        return dataclasses.replace(baseline, name=name, metric_specs=metric_specs, groups=groups)
     budget = {"candidates": candidates, "max_bootstrapped_demos": demos, "max_labeled_demos": demos,
               "gepa_max_metric_calls": gepa_max_metric_calls}
     OptimiserBudget(**budget)
+    if max_tokens != 4000:
+        name += f",max_tokens={max_tokens}"
     if method in ("bfrs", "miprov2", "gepa"):
         name += f",seed={seed}"
-        if (candidates, demos, gepa_max_metric_calls) != (16, 3, None):
-            name += f",candidates={candidates},demos={demos},gepa_max_metric_calls={gepa_max_metric_calls}"
+        for key, value, default in (("candidates", candidates, 16), ("demos", demos, 3),
+                                    ("gepa_max_metric_calls", gepa_max_metric_calls, None)):
+            if value != default:
+                name += f",{key}={value}"
         if program:
             name += f",program={program}"
         if prompt_model:
@@ -94,4 +109,4 @@ def get_structured_prompting_spec(
         dspy_budget=json.dumps(budget),
     )
     return RunSpec(name=name, scenario_spec=baseline.scenario_spec, adapter_spec=adapter_spec,
-                   metric_specs=metric_specs, annotators=baseline.annotators, groups=[group_name(benchmark, method)])
+                   metric_specs=metric_specs, annotators=baseline.annotators, groups=groups)

@@ -25,6 +25,8 @@ def the_run(suite, prefix):
 
 
 def test_priority_one_offline_on_tiny_default(tmp_path):
+    """Priority 1 is a plumbing check on the embedded model: prompts fit its window, every judge call is recorded
+    with its prompt and reply, verdict counts add up, and the runs stay out of the UQ and SpecEval tables."""
     run_command([BIN / "helm-run", "--conf-paths", REPO / "run_specs" / "judges.conf", "--priority", "1", "--suite", "j",
                  "-m", "3", "-n", "2"], cwd=tmp_path)
     suite = tmp_path / "benchmark_output" / "runs" / "j"
@@ -32,22 +34,27 @@ def test_priority_one_offline_on_tiny_default(tmp_path):
     assert len(runs) == 6, runs
     for run in runs:
         stats = run_stats(suite / run)
-        assert stats["judge_requests"] > 0 and stats["judge_failed_requests"] == 0
-        # the tiny model's replies are recorded; verdicts it fails to write are counted, never guessed
-        assert stats["judge_malformed_verdicts"] > 0 and stats["judge_cost_usd"] == 0
+        assert stats["judge_requests"] > 0 and stats["judge_failed_requests"] == 0 and stats["judge_cost_usd"] == 0
         assert stats["judge_truncated_prompts"] > 0  # long judge prompts were fitted into the 256-token window
+        assert json.loads((suite / run / "run_spec.json").read_text())["groups"] == ["hp_judges_plumbing"]
+        states = json.loads((suite / run / "scenario_state.json").read_text())["request_states"]
+        for state in states:
+            (annotation,) = state["annotations"].values()
+            judged = [c for c in annotation["calls"] if "verdict_status" in c]
+            assert sum(annotation["verdicts"].values()) == len(judged)
+            assert all(c["prompt"] and isinstance(c["reply"], str) for c in annotation["calls"])
     report = run_command([BIN / "helm-plugins", "uq-report", "--suite", "j"], cwd=tmp_path).stdout
     assert "validator_precision | validator_recall | validator_accuracy" in report and report.count("| hp_uq") == 3
     matrix = run_command([BIN / "helm-plugins", "spec-matrix", "--suite", "j"], cwd=tmp_path).stdout
     assert "helm-plugins (likert)" in matrix and (suite / "spec_matrix" / "judge_bias.png").is_file()
 
-    run_command([BIN / "helm-plugins", "summarize", "--suite", "j"], cwd=tmp_path)
-    judges = json.loads((suite / "groups" / "hp_judges.json").read_text())
-    assert {table["title"] for table in judges} >= {"UQ validation", "UQ validator meta-evaluation", "Judge usage"}
-    for group in ("hp_uq", "hp_uq_meta", "hp_uq_meta_custom", "hp_spec_adherence_likert_self",
-                  "hp_spec_adherence_pairwise_self"):
-        tables = json.loads((suite / "groups" / f"{group}.json").read_text())
-        assert "tiny-default" in json.dumps(tables[0]["rows"]), group
+    summary = run_command([BIN / "helm-plugins", "summarize", "--suite", "j", "--num-threads", "1"], cwd=tmp_path)
+    assert "does not have any stat matched" not in summary.stdout + summary.stderr
+    plumbing = json.loads((suite / "groups" / "hp_judges_plumbing.json").read_text())
+    assert "tiny-default" in json.dumps(plumbing[0]["rows"])
+    for group in ("hp_uq", "hp_uq_meta", "hp_spec_adherence_likert_self"):
+        assert not (suite / "groups" / f"{group}.json").exists() or "tiny-default" not in (
+            suite / "groups" / f"{group}.json").read_text(), group
 
 
 def fake_models(model: str, prompt: str) -> str:
@@ -79,7 +86,7 @@ def test_fake_openai_judge_through_helm_run(tmp_path):
     assert uq["uq_validator_precision"] == 1.0
     assert uq["uq_validator_recall"] == pytest.approx(tp / (tp + fn))
     assert uq["uq_answer_accuracy"] == 0.0  # the fake candidate always answers 0
-    assert uq["uq_generator_validator_gap"] == pytest.approx(uq["uq_validator_accuracy"])
+    assert "uq_generator_validator_gap" not in uq  # another model judged: the gap is undefined
     minus_planted = sum(m for _, m in planted)
     assert uq["judge_malformed_verdicts"] == pytest.approx(2 * minus_planted / 16)  # flc*2 on each subtraction
     assert uq["judge_cost_unknown_requests"] > 0  # the fake model has no price

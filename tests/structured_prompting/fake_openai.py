@@ -33,7 +33,9 @@ class FakeOpenAI(FakeOpenAIServer):
         return [self.reply_to(body["messages"]) for _ in range(body.get("n") or 1)]
 
     def question_of(self, text: str) -> Optional[str]:
-        return next((q for q in self.answers if q in text), None)
+        """The question asked: the known question that appears last (in-context examples come before it)."""
+        found = [(text.rfind(q), len(q), q) for q in self.answers if q in text]
+        return max(found)[2] if found else None
 
     def answer(self, question: Optional[str], mode: str) -> str:
         if question is None:

@@ -74,7 +74,20 @@ class SpecAdherenceAnnotator(JudgeAnnotator):
         if mode == "pairwise" and not baseline:
             raise ValueError("pairwise judging needs baseline=<model deployment> to compare against")
         self.mode, self.threshold, self.num_samples = mode, threshold, num_samples
-        self.baseline = Judge(auto_client, baseline, 0.0, max_tokens) if baseline else None
+        self.baseline_deployment = baseline
+        self._baselines: Dict[tuple, Judge] = {}
+        if baseline:
+            Judge(auto_client, baseline)  # an unknown deployment fails here, before any request
+
+    def baseline_for(self, request_state: RequestState) -> Judge:
+        """The baseline model answering with the candidate's own budget and temperature (a shorter budget would
+        hand the judge a truncated baseline answer)."""
+        request = request_state.request
+        key = (request.max_tokens, request.temperature)
+        if key not in self._baselines:
+            self._baselines[key] = Judge(self.auto_client, self.baseline_deployment, request.temperature,
+                                         request.max_tokens)
+        return self._baselines[key]
 
     def annotate(self, request_state: RequestState) -> Dict[str, Any]:
         instance = request_state.instance
@@ -85,7 +98,7 @@ class SpecAdherenceAnnotator(JudgeAnnotator):
         usage, counts, calls = JudgeUsage(), {}, []
         base = {"statement_id": statement["id"], "type": statement["type"], "mode": self.mode}
 
-        def verdicts(template: str, shrink: str, key: str, **variables) -> List[Verdict]:
+        def verdicts(template: str, shrink, key: str, **variables) -> List[Verdict]:
             prompt, truncated = judge.fit(self.templates, template, shrink, statement=statement,
                                           prompt=instance.input.text, **variables)
             found = []
@@ -98,13 +111,15 @@ class SpecAdherenceAnnotator(JudgeAnnotator):
             return [v for v in found if v.ok]
 
         if self.mode == "pairwise":
-            baseline_reply = self.baseline.ask(request_state.request.prompt, f"{self.seed}/{instance.id}/baseline", usage=usage)
+            baseline_reply = self.baseline_for(request_state).ask(request_state.request.prompt,
+                                                                  f"{self.seed}/{instance.id}/baseline", usage=usage)
             other = baseline_reply.text.strip() if baseline_reply.success else ""
-            first = verdicts("pairwise", "response_a", "candidate_A", response_a=response, response_b=other)
-            second = verdicts("pairwise", "response_b", "candidate_B", response_a=other, response_b=response)
+            both = ("response_a", "response_b")  # cut to one common length if they must be: alike in both orders
+            first = verdicts("pairwise", both, "candidate_A", response_a=response, response_b=other)
+            second = verdicts("pairwise", both, "candidate_B", response_a=other, response_b=response)
             outcome = pairwise_outcome(first[0].value.preferred if first else None,
                                        second[0].value.preferred if second else None)
-            return {**base, **outcome, "baseline_response": other[:600], "verdicts": counts, "usage": usage.to_dict(),
+            return {**base, **outcome, "baseline_response": other, "verdicts": counts, "usage": usage.to_dict(),
                     "calls": calls}
 
         valid = verdicts(self.mode, "response", "judge", response=response)

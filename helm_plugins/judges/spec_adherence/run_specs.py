@@ -43,6 +43,7 @@ def get_spec_adherence_spec(
     num_samples: Annotated[int, Field(gt=0)] = 1,
     judge_max_tokens: Annotated[int, Field(gt=0)] = 512,
     seed: int = 0,
+    plumbing_check: bool = False,
 ) -> RunSpec:
     load_spec(spec)  # a bad specification fails here, naming the file, line and field
     provider = provider or BUILTIN_PROVIDERS.get(spec) or Path(spec).stem
@@ -52,7 +53,7 @@ def get_spec_adherence_spec(
         f",baseline={_label(baseline)}" if baseline else "")
     return RunSpec(
         name=f"hp_spec_adherence:spec={_label(spec)},prompts={_label(prompts) or 'examples'},"
-             f"judge={_label(judge) or 'self'},{settings},seed={seed}",
+             f"judge={_label(judge) or 'self'},{settings},seed={seed}" + (",plumbing_check=true" if plumbing_check else ""),
         scenario_spec=ScenarioSpec(
             class_name=f"{MODULE}.scenarios.SpecStatementScenario", args={"spec": spec, "prompts": prompts, "provider": provider}
         ),
@@ -72,5 +73,6 @@ def get_spec_adherence_spec(
         + get_basic_generation_metric_specs([]),
         # Self-judged and cross-judged runs in separate groups (HELM averages a model's runs within a group);
         # the per-judge, per-specification cells are in the spec-matrix report.
-        groups=[f"hp_spec_adherence_{mode}" + ("_self" if not judge else "_cross")],
+        # Plumbing checks (e.g. a judge too small to write verdicts) go to their own group, off the tables.
+        groups=["hp_judges_plumbing"] if plumbing_check else [f"hp_spec_adherence_{mode}" + ("_self" if not judge else "_cross")],
     )

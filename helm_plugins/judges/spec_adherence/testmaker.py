@@ -1,9 +1,12 @@
 """SpecEval's TestMaker: adaptive search for hard test prompts per specification statement (arXiv 2509.02464).
 
-Each of K rounds proposes L prompts (conditioned on the hardest prompts kept so far), drops those the judge rates
-below the quality threshold T (1–5), has the candidate answer the rest, rates compliance with the statement, and
-keeps the hardest third by difficulty = 1 − compliance (compliance = (Likert rating − 1) / 4). The paper used K = 3,
-L = 10, T = 3, 20 prompts per statement, and GPT-4.1 as TestMaker, candidate and judge.
+Each of K rounds proposes L prompts (conditioned on the hardest third of the previous round), drops those the judge
+rates below the quality threshold T (1–5), has the candidate answer the rest and rates compliance with the
+statement; difficulty = 1 − compliance (compliance = (Likert rating − 1) / 4). The hardest third of a round is what
+the next round builds on; the statement's final prompts are the hardest `prompts_per_statement` of every round's
+scored prompts (K · L = 30 proposals for the paper's 20, so the target is reachable when two in three prompts pass
+the quality bar; a statement that falls short is logged with its shortfall). The paper used K = 3, L = 10, T = 3,
+20 prompts per statement, and GPT-4.1 as TestMaker, candidate and judge.
 
 Results are cached per statement in a JSON file keyed by the statement, the configuration and the three model
 deployments, so a second run with the same settings asks no model.
@@ -65,7 +68,7 @@ class TestMaker:
         self.log: List[dict] = []  # per round: proposed, below threshold, unscorable, kept
 
     def search(self, statement: Statement) -> List[TestPrompt]:
-        config, kept_all, hardest = self.config, [], []
+        config, scored_all, hardest = self.config, [], []
         for round_ in range(config.rounds):
             seed = f"{config.seed}/{statement.id}/round{round_}"
             proposals = self.propose(statement, [p.prompt for p in hardest], config.prompts_per_round, seed)
@@ -81,10 +84,13 @@ class TestMaker:
                     continue
                 scored.append(TestPrompt(statement.id, prompt, round_, quality, compliance))
             hardest = select_hardest(scored, config.keep_fraction)
-            kept_all += hardest
+            scored_all += scored
             self.log.append({"statement_id": statement.id, "round": round_, "proposed": len(proposals),
                              "below_quality": low_quality, "unscorable": unscorable, "kept": len(hardest)})
-        return select_hardest(kept_all, 1.0)[: config.prompts_per_statement]
+        final = select_hardest(scored_all, 1.0)[: config.prompts_per_statement]
+        if len(final) < config.prompts_per_statement:
+            self.log.append({"statement_id": statement.id, "shortfall": config.prompts_per_statement - len(final)})
+        return final
 
 
 class PromptList(BaseModel):

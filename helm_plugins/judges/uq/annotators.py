@@ -43,12 +43,13 @@ class UQValidatorAnnotator(JudgeAnnotator):
         else:
             result = request_state.result
             answer = result.completions[0].text.strip() if result and result.success and result.completions else ""
-        base = {"strategy": compact(self.strategy), "answer_judged": answer[:600]}
+        base = {"strategy": compact(self.strategy), "answer_judged": answer}
         if not answer:  # nothing to validate: rejected without asking the judge
             return {**base, "accepted": False, "empty_answer": True, "stage_results": [False] * len(stages(self.strategy)),
                     "verdicts": {}, "usage": JudgeUsage().to_dict(), "calls": []}
 
         judge = self.judge_for(request_state)
+        base.update(judge=judge.deployment, judge_model=judge.model)
         usage = JudgeUsage()
         calls: List[Dict[str, Any]] = []
         counts: Dict[str, int] = {}

@@ -1,5 +1,6 @@
 """`helm-plugins uq-report --suite S`: UQ pass rates and the validators' meta-evaluation (precision, recall,
-accuracy, generator–validator gap) from the suite's finished hp_uq and hp_uq_meta runs (arXiv 2508.17580).
+accuracy, generator–validator gap) from the suite's finished hp_uq and hp_uq_meta runs (arXiv 2508.17580), the
+cross-validator table, and the accepted answers in <suite>/uq_accepted.jsonl for human review.
 
     helm-run --conf-paths run_specs/judges.conf --priority 1 --suite S -m 20
     helm-plugins uq-report --suite S
@@ -18,12 +19,17 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from helm_plugins.judges.uq.report import uq_table
+    import json
+
+    from helm_plugins.judges.uq.report import accepted_answers, cross_validator_table, uq_table
 
     suite = Path(args.output_path) / "runs" / args.suite
     if not suite.is_dir():
         raise FileNotFoundError(f"suite folder {suite} not found (run helm-run --suite {args.suite} first)")
-    table = uq_table(suite)
-    (suite / "uq_report.md").write_text(table + "\n")
-    print(table)
+    text = f"{uq_table(suite)}\n\n## Cross-validator table\n\n{cross_validator_table(suite)}"
+    (suite / "uq_report.md").write_text(text + "\n")
+    accepted = accepted_answers(suite)
+    (suite / "uq_accepted.jsonl").write_text("".join(json.dumps(row) + "\n" for row in accepted))
+    print(text)
+    print(f"\n{len(accepted)} accepted answers for human review: {suite / 'uq_accepted.jsonl'}")
     return 0

@@ -8,7 +8,7 @@ meta-evaluation on planted answers.
 set-up). In a run entry, separate strategy stages with ";" (HELM splits entries at commas).
 """
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from helm.benchmark.adaptation.common_adapter_specs import get_generation_adapter_spec
 from helm.benchmark.annotation.annotator import AnnotatorSpec
@@ -36,9 +36,18 @@ def _annotator(strategy: str, judge: str, target: str, judge_temperature: float,
     )
 
 
-def _group(name: str, strategy: str) -> str:
+PLUMBING_GROUP = "hp_judges_plumbing"  # runs that check the pipeline (e.g. a judge too small to write verdicts)
+
+
+def _plumbing_name(plumbing_check: bool) -> str:
+    return ",plumbing_check=true" if plumbing_check else ""
+
+
+def _group(name: str, strategy: str, plumbing_check: bool = False) -> str:
     """HELM averages a model's runs within a group: the default strategy has its own group, others share one
-    (helm-plugins uq-report lists every run separately)."""
+    (helm-plugins uq-report lists every run separately). Plumbing checks go to their own group, off the tables."""
+    if plumbing_check:
+        return PLUMBING_GROUP
     return name if parse_strategy(strategy) == parse_strategy(DEFAULT_STRATEGY) else f"{name}_custom"
 
 
@@ -55,12 +64,13 @@ def get_uq_spec(
     judge_temperature: Annotated[float, Field(ge=0)] = 1.0,
     judge_max_tokens: Annotated[int, Field(gt=0)] = 1024,
     seed: int = 0,
+    plumbing_check: bool = False,
 ) -> RunSpec:
     """questions: 'generated' (offline), 'released' (the 500 UQ questions, via datasets) or a UQ-format JSONL path."""
     parse_strategy(strategy)  # a bad strategy fails here, before any request
     label = input_label(questions, ["generated", "released"], "UQ questions file")
     return RunSpec(
-        name=f"hp_uq:questions={label},{_settings(strategy, judge, seed)}",
+        name=f"hp_uq:questions={label},{_settings(strategy, judge, seed)}" + _plumbing_name(plumbing_check),
         scenario_spec=ScenarioSpec(
             class_name=f"{MODULE}.scenarios.UQScenario", args={"questions": questions, "num_questions": num_questions, "seed": seed}
         ),
@@ -73,26 +83,37 @@ def get_uq_spec(
         annotators=[_annotator(strategy, judge, "response", judge_temperature, judge_max_tokens, seed)],
         metric_specs=[MetricSpec(class_name=f"{MODULE}.metrics.UQValidatorMetric", args={})]
         + get_basic_generation_metric_specs([]),
-        groups=[_group("hp_uq", strategy)],
+        groups=[_group("hp_uq", strategy, plumbing_check)],
     )
 
 
 @plugin_run_spec_function("hp_uq_meta")
 def get_uq_meta_spec(
     num_questions: Annotated[int, Field(gt=0)] = 40,
+    questions: Literal["arithmetic", "factoring"] = "arithmetic",
+    labelled: str = "",
     strategy: str = DEFAULT_STRATEGY,
     judge: str = "",
     judge_temperature: Annotated[float, Field(ge=0)] = 1.0,
     judge_max_tokens: Annotated[int, Field(gt=0)] = 1024,
     seed: int = 0,
+    plumbing_check: bool = False,
 ) -> RunSpec:
+    """questions: generated 'arithmetic' word problems, or 'factoring' (products of two 3-digit primes: hard to
+    answer, easy to check, so a capable model validates better than it answers); labelled: a JSONL of human-labelled
+    answers (UQ dev/diamond or HLE style, see scenarios.py) instead of generated questions."""
     parse_strategy(strategy)
-    return RunSpec(
-        name=f"hp_uq_meta:num_questions={num_questions},{_settings(strategy, judge, seed)}",
-        scenario_spec=ScenarioSpec(
-            class_name=f"{MODULE}.scenarios.UQMetaEvalScenario", args={"num_questions": num_questions, "seed": seed}
-        ),
-        adapter_spec=get_generation_adapter_spec(
+    if labelled:
+        data = f"labelled={input_label(labelled, what='labelled answers file')}"
+        adapter_spec = get_generation_adapter_spec(instructions=UQ_INSTRUCTIONS, max_train_instances=0,
+                                                   max_tokens=2048, temperature=0.0)  # as hp_uq: a worked answer
+    elif questions == "factoring":
+        data = f"questions=factoring,num_questions={num_questions}"
+        adapter_spec = get_generation_adapter_spec(instructions=UQ_INSTRUCTIONS, max_train_instances=0,
+                                                   max_tokens=1024, temperature=0.0)  # room to work it out
+    else:
+        data = f"num_questions={num_questions}"
+        adapter_spec = get_generation_adapter_spec(
             instructions=ARITHMETIC_INSTRUCTIONS,
             input_noun=INPUT_NOUN,
             output_noun=OUTPUT_NOUN,
@@ -100,9 +121,16 @@ def get_uq_meta_spec(
             max_tokens=100,  # a worked solution takes about 60 tokens of the default model
             stop_sequences=["\n"],
             temperature=0.0,
+        )
+    return RunSpec(
+        name=f"hp_uq_meta:{data},{_settings(strategy, judge, seed)}" + _plumbing_name(plumbing_check),
+        scenario_spec=ScenarioSpec(
+            class_name=f"{MODULE}.scenarios.UQMetaEvalScenario",
+            args={"num_questions": num_questions, "seed": seed, "labelled": labelled, "questions": questions},
         ),
+        adapter_spec=adapter_spec,
         annotators=[_annotator(strategy, judge, "planted", judge_temperature, judge_max_tokens, seed)],
         metric_specs=[MetricSpec(class_name=f"{MODULE}.metrics.UQMetaEvalMetric", args={})]
         + get_basic_generation_metric_specs([]),
-        groups=[_group("hp_uq_meta", strategy)],
+        groups=[_group("hp_uq_meta", strategy, plumbing_check)],
     )

@@ -13,7 +13,15 @@ have no answers, so instances have no references: answers are judged by the UQ v
 UQMetaEvalScenario: generated arithmetic questions with known answers, each with one planted answer that is right
 or wrong (half and half, by seed). The validators judge the planted answer (validator precision, recall,
 accuracy), and the model's own answer is scored against the known one (answer accuracy), giving the
-generator–validator gap.
+generator–validator gap. With `labelled=<file>` it reads human-labelled answers instead, in the format of UQ's
+released dev and diamond sets and of HLE-style labelled answers, one JSON object a line:
+
+    {"question_id": "q1", "title": "...", "body": "<question>", "answer": "<the answer to validate>",
+     "correct": true, "reference": "<known answer, optional>", "model": "<who wrote the answer, optional>"}
+
+Aliases: question for body, response for answer, label / is_correct / judge_label for correct (true/false,
+yes/no, correct/incorrect, 1/0), gold / correct_answer for reference, answer_model for model. A bad line is an
+error naming the file, the line and the field.
 """
 
 import random
@@ -127,6 +135,41 @@ class UQScenario(Scenario):
         )
 
 
+PRIMES = [n for n in range(101, 1000) if all(n % d for d in range(2, int(n ** 0.5) + 1))]
+LABEL_VALUES = {"true": True, "yes": True, "correct": True, "1": True, "false": False, "no": False,
+                "incorrect": False, "0": False}
+
+
+def _first(row: Dict[str, Any], *keys: str):
+    return next((row[k] for k in keys if row.get(k) not in (None, "")), None)
+
+
+def read_labelled_answers(path: Path) -> List[Dict[str, Any]]:
+    """Human-labelled answers (UQ dev/diamond, HLE style) from JSONL; see the module docstring for the fields."""
+    if not path.is_file():
+        raise FileNotFoundError(f"labelled answers file {path} not found (JSONL with body, answer, correct, ...)")
+    rows = []
+    for number, row in read_jsonl_rows(path):
+        body, answer = _first(row, "body", "question"), _first(row, "answer", "response")
+        label = _first(row, "correct", "label", "is_correct", "judge_label")
+        missing = [name for name, value in (("body (or question)", body), ("answer (or response)", answer),
+                                            ("correct (or label)", label)) if value is None]
+        if missing:
+            raise ValueError(f"{path}:{number}: missing field(s) {', '.join(missing)}")
+        correct = LABEL_VALUES.get(str(label).strip().lower())
+        if correct is None:
+            raise ValueError(f"{path}:{number}: field correct: {label!r} is not a label "
+                             f"(one of {', '.join(sorted(LABEL_VALUES))})")
+        reference = _first(row, "reference", "gold", "correct_answer")
+        rows.append({"question_id": str(row.get("question_id", number)), "title": str(row.get("title") or ""),
+                     "body": str(body), "answer": str(answer), "correct": correct,
+                     "reference": None if reference is None else str(reference),
+                     "model": str(_first(row, "model", "answer_model") or "")})
+    if not rows:
+        raise ValueError(f"{path}: no labelled answers")
+    return rows
+
+
 def plant_wrong(solution: str, rng: random.Random) -> str:
     """The solution with its final number changed (and the worked line stating it)."""
     answer = solution.rsplit(" ", 1)[-1].rstrip(".")
@@ -146,12 +189,55 @@ class UQMetaEvalScenario(Scenario):
     description = "Validator precision/recall on planted right and wrong answers, and the generator–validator gap."
     tags = ["llm_judge", "meta_evaluation", "synthetic"]
 
-    def __init__(self, num_questions: int = 40, seed: int = 0):
+    def __init__(self, num_questions: int = 40, seed: int = 0, labelled: str = "", questions: str = "arithmetic"):
         super().__init__()
         self.num_questions = num_questions
         self.seed = seed
+        self.labelled = labelled
+        if questions not in ("arithmetic", "factoring"):
+            raise ValueError(f"UQ meta-evaluation questions {questions!r}: use 'arithmetic' or 'factoring'")
+        self.questions = questions
+
+    def factoring_instances(self) -> List[Instance]:
+        """Hard to answer, easy to check: factor a product of two 3-digit primes. A planted wrong answer swaps one
+        factor for a nearby prime, so multiplying the stated factors shows it is wrong — the kind of question on
+        which a model can validate better than it answers (a positive generator–validator gap)."""
+        rng = random.Random(self.seed)
+        instances = []
+        for i in range(self.num_questions):
+            p, q = sorted(rng.sample(PRIMES, 2))
+            product = p * q
+            correct = rng.random() < 0.5
+            shown = (p, q) if correct else tuple(sorted((p, PRIMES[(PRIMES.index(q) + rng.choice([-1, 1])) % len(PRIMES)])))
+            body = f"Find the two prime numbers whose product is {product}."
+            instances.append(Instance(
+                Input(text=body), references=[Reference(Output(text=f"{p} × {q}"), tags=[CORRECT_TAG])],
+                split=TEST_SPLIT, id=f"id{i}",
+                extra_data={"title": "Which two primes?", "body": body, "product": product,
+                            "planted_answer": f"The two prime numbers whose product is {product} are {shown[0]} and "
+                                              f"{shown[1]}, since {shown[0]} × {shown[1]} = {product}.",
+                            "planted_correct": correct and shown == (p, q)},
+            ))
+        return instances
+
+    def labelled_instances(self) -> List[Instance]:
+        instances = []
+        for i, row in enumerate(read_labelled_answers(Path(self.labelled))):
+            text = f"{row['title']}\n\n{row['body']}" if row["title"] else row["body"]
+            references = [] if row["reference"] is None else [Reference(Output(text=row["reference"]), tags=[CORRECT_TAG])]
+            instances.append(Instance(
+                Input(text=text), references=references, split=TEST_SPLIT, id=f"id{i}",
+                extra_data={"question_id": row["question_id"], "title": row["title"], "body": row["body"],
+                            "planted_answer": row["answer"], "planted_correct": row["correct"],
+                            "answer_model": row["model"]},
+            ))
+        return instances
 
     def get_instances(self, output_path: str) -> List[Instance]:
+        if self.labelled:
+            return self.labelled_instances()
+        if self.questions == "factoring":
+            return self.factoring_instances()
         rng = random.Random(self.seed)
         instances = []
         for i, (q, p) in enumerate(zip(generate_questions(self.num_questions, self.seed),

@@ -125,3 +125,35 @@ def test_every_validator_prompt_renders_and_asks_for_a_tag(validator):
     assert len(client.requests) == 2 * per_sample
     assert instance.extra_data["planted_answer"] in client.requests[0].prompt
     assert all("[[Y]]" in r.prompt for r in client.requests if "Write the question" not in r.prompt)
+
+
+def test_generator_validator_gap_only_when_the_judge_is_the_generator():
+    from helm.benchmark.model_deployment_registry import ClientSpec, ModelDeployment, register_model_deployment
+
+    other = "test-judges/other-model"
+    register_model_deployment(ModelDeployment(name=other, model_name="openai/gpt-4o-mini-2024-07-18",
+                                              client_spec=ClientSpec("helm.clients.openai_client.OpenAIClient", {})))
+    instances = UQMetaEvalScenario(num_questions=6, seed=1).get_instances("")
+    answers = [i.references[0].output.text for i in instances]
+    _, same = annotate_all("c*1|U", instances, answers)
+    client = ScriptedClient(lambda request: arithmetic_validator(request.prompt))
+    annotator = UQValidatorAnnotator(client, "c*1|U", judge=other, target="planted")
+    states = [request_state(i, a) for i, a in zip(instances, answers)]
+    different = [dataclasses.replace(s, annotations={"uq_validator": annotator.annotate(s)}) for s in states]
+    _, derived_same = evaluate(UQMetaEvalMetric(), same)
+    _, derived_other = evaluate(UQMetaEvalMetric(), different)
+    assert derived_same["uq_generator_validator_gap"] == pytest.approx(
+        sum(s.annotations["uq_validator"]["accepted"] == s.instance.extra_data["planted_correct"] for s in same) / 6 - 1.0)
+    assert derived_other["uq_generator_validator_gap"] is None  # a stat without values: undefined, not missing
+    assert derived_other["uq_validator_precision"] is not None
+
+
+def test_judge_prompts_and_replies_are_recorded_in_full():
+    instance = UQMetaEvalScenario(num_questions=1, seed=0).get_instances("")[0]
+    long_reply = "Checking every step. " * 200 + "[[Y]]"
+    client = ScriptedClient(lambda request: long_reply)
+    annotator = UQValidatorAnnotator(client, "correct*1|U", judge=register_api_judge(), target="planted")
+    annotation = annotator.annotate(request_state(instance, ""))
+    [call] = annotation["calls"]
+    assert call["reply"] == long_reply and call["prompt"] == client.requests[0].prompt
+    assert instance.extra_data["planted_answer"] in call["prompt"] and annotation["judge"] == register_api_judge()
