@@ -54,6 +54,17 @@ class HELMModels(Models):
                 pass
         return max(1, (len(text) + 3) // 4), True
 
+    def fit(self, deployment: str, prompt: str, max_tokens: int):
+        """A base model's prompt cut from the left (the latest steps are kept) to fit the deployment's window with
+        room for the reply (a quarter of the window at most)."""
+        window = get_model_deployment(deployment).max_sequence_length
+        if not window:
+            return prompt, max_tokens
+        max_tokens = min(max_tokens, window // 4)
+        while len(prompt) > 16 and self.count(deployment, prompt)[0] > window - max_tokens:
+            prompt = "[…]" + prompt[len(prompt) // 8:]
+        return prompt, max_tokens
+
     def complete(self, payload: Dict[str, Any]) -> Dict[str, Any]:
         deployment = payload.get("model") or self.deployment
         try:
@@ -68,7 +79,11 @@ class HELMModels(Models):
         common = dict(model=model, model_deployment=deployment, temperature=float(payload.get("temperature") or 0.0),
                       max_tokens=int(payload.get("max_tokens") or 512), num_completions=1,
                       stop_sequences=[str(s) for s in payload.get("stop") or []])
-        request = Request(messages=messages, **common) if chat else Request(prompt=flatten(messages), **common)
+        if chat:
+            request = Request(messages=messages, **common)
+        else:
+            prompt, common["max_tokens"] = self.fit(deployment, flatten(messages), common["max_tokens"])
+            request = Request(prompt=prompt, **common)
         result = self.make_request(request)
         if not result.success or not result.completions:
             return {"error": (result.error or "no completion")[:500], "model": model}

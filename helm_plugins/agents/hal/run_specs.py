@@ -81,7 +81,8 @@ def get_hal_spec(
     settings += f",judge={judge.replace('/', '_')}" if judge else ""
     adapter_spec = AgentAdapterSpec(
         method="generation", instructions="", input_prefix="", output_prefix="", max_train_instances=0,
-        num_outputs=1, temperature=0.0, max_tokens=512, max_eval_instances=num_tasks,
+        num_outputs=1, temperature=0.0, max_eval_instances=num_tasks,
+        max_tokens=1,  # the rendered prompt is only shown on the run page; a small model's window must hold it
         hal_benchmark=benchmark, hal_agent=agent, hal_agent_kwargs=json.dumps(kwargs, sort_keys=True),
         hal_timeout_s=timeout, hal_memory_mb=memory_mb, hal_sandbox=sandbox, hal_max_concurrent=max_concurrent,
         hal_backend=backend, hal_price_file=price_file, hal_allow_unknown_cost=allow_unknown_cost,
