@@ -43,6 +43,13 @@ def parse_agent_args(text: str) -> dict:
     return kwargs
 
 
+def agent_label(agent: str, reasoning_effort: str, skill: Optional[float]) -> str:
+    """The leaderboard row label beside the model (HELM's tables show the adapter spec's instructions)."""
+    label = f"agent={agent.split(':')[-1]}"
+    label += f" effort={reasoning_effort}" if reasoning_effort else ""
+    return label + (f" skill={skill}" if skill is not None else "")
+
+
 @plugin_run_spec_function("hp_hal")
 def get_hal_spec(
     benchmark: str,
@@ -80,7 +87,7 @@ def get_hal_spec(
     settings += f",seed={seed}" if seed else ""
     settings += f",judge={judge.replace('/', '_')}" if judge else ""
     adapter_spec = AgentAdapterSpec(
-        method="generation", instructions="", input_prefix="", output_prefix="", max_train_instances=0,
+        method="generation", instructions=agent_label(agent, reasoning_effort, skill), input_prefix="", output_prefix="", max_train_instances=0,
         num_outputs=1, temperature=0.0, max_eval_instances=num_tasks,
         max_tokens=1,  # the rendered prompt is only shown on the run page; a small model's window must hold it
         hal_benchmark=benchmark, hal_agent=agent, hal_agent_kwargs=json.dumps(kwargs, sort_keys=True),
@@ -98,5 +105,5 @@ def get_hal_spec(
         adapter_spec=adapter_spec,
         metric_specs=[MetricSpec(class_name=f"{MODULE}.metrics.HALMetric", args={})],
         annotators=annotators,
-        groups=["hal", f"hal_{benchmark}"],
+        groups=[f"hp_hal_{benchmark}"],
     )
