@@ -131,17 +131,21 @@ class Sandbox:
     def _bwrap_prefix(self, workdir: Path, uid: Optional[int]) -> List[str]:
         args = ["bwrap", "--die-with-parent", "--new-session", "--unshare-ipc", "--unshare-pid", "--unshare-net",
                 "--unshare-uts", "--unshare-cgroup-try", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+        binds = [p for p in list(SYSTEM_DIRS) + _python_roots() + [os.path.realpath(p) for p in self.extra_read_only]
+                 if os.path.exists(p)]
+        bound = [Path(p) for p in binds if os.path.isdir(p)] + [Path("/usr")]
+        parents = sorted({str(parent) for path in binds + [str(workdir)] for parent in Path(path).parents
+                          if str(parent) != "/" and not any(parent == b or b in parent.parents for b in bound)})
+        for parent in parents:  # traversable parents (bwrap would make them 0700, closed to the sandbox user)
+            args += ["--perms", "0755", "--dir", parent]
         for name in ("bin", "lib", "lib64", "sbin"):  # merged /usr: /bin -> usr/bin, ...
             path = Path("/") / name
             if path.is_symlink():
                 args += ["--symlink", os.readlink(path), str(path)]
             elif path.is_dir():
                 args += ["--ro-bind", str(path), str(path)]
-        for path in list(SYSTEM_DIRS) + _python_roots() + [os.path.realpath(p) for p in self.extra_read_only]:
-            if os.path.exists(path):
-                args += ["--ro-bind", path, path]
-        for parent in reversed(workdir.parents[:-1]):  # traversable parents (bwrap would make them 0700)
-            args += ["--perms", "0755", "--dir", str(parent)]
+        for path in binds:
+            args += ["--ro-bind", path, path]
         args += ["--bind", str(workdir), str(workdir), "--chdir", str(workdir)]
         if uid is None:
             return args + ["--unshare-user"]  # unprivileged caller: a user namespace (limits count per namespace)
