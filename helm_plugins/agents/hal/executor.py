@@ -20,6 +20,7 @@ from typing import Any, Callable, Dict, List, Optional
 from helm.benchmark.adaptation.scenario_state import ScenarioState
 from helm.benchmark.model_deployment_registry import get_model_deployment
 from helm.benchmark.model_metadata_registry import CHATML_MODEL_TAG, INSTRUCTION_FOLLOWING_MODEL_TAG, get_model_metadata
+from helm.common.cache_backend_config import BlackHoleCacheBackendConfig
 from helm.common.hierarchical_logger import hlog
 from helm.common.request import GeneratedOutput, Request, RequestResult
 from helm.common.tokenization_request import TokenizationRequest
@@ -98,6 +99,35 @@ class HELMModels(Models):
                 "cached": bool(result.cached), "estimated": estimated_prompt or estimated_completion}
 
 
+class WorkerHELMModels(Models):
+    """HELMModels built inside a Ray worker from the run's local path (credentials, prod_env deployments) and cache
+    configuration, so that model calls made on other machines still go through HELM's clients, cache and retries."""
+
+    def __init__(self, local_path: str, cache_backend_config, deployment: str):
+        self.local_path, self.cache_backend_config, self.deployment = local_path, cache_backend_config, deployment
+        self._inner: Optional[HELMModels] = None
+        self._lock = threading.Lock()
+
+    def __getstate__(self):
+        return {"local_path": self.local_path, "cache_backend_config": self.cache_backend_config,
+                "deployment": self.deployment}
+
+    def __setstate__(self, state):
+        self.__init__(state["local_path"], state["cache_backend_config"], state["deployment"])
+
+    def complete(self, payload: Dict[str, Any]) -> Dict[str, Any]:
+        with self._lock:
+            if self._inner is None:
+                import helm_plugins.plugin  # noqa: F401  (the package's deployments)
+                from helm.benchmark.config_registry import register_configs_from_directory
+                from helm.common.local_context import LocalContext
+
+                register_configs_from_directory(self.local_path)
+                context = LocalContext(self.local_path, self.cache_backend_config)
+                self._inner = HELMModels(context.make_request, self.deployment, context.tokenize)
+        return self._inner.complete(payload)
+
+
 def _uses_chat(model: str) -> bool:
     try:
         tags = get_model_metadata(model).tags
@@ -141,6 +171,10 @@ def execute_agent_run(executor, scenario_state: ScenarioState) -> ScenarioState:
         run_cost({priced_model: Usage(1, 1, 1)}, prices, allow_unknown=False)
     if spec.model_deployment in SIMULATED_MODELS:
         models: Models = NoModels()
+    elif spec.hal_backend == "ray":
+        execution = executor.execution_spec
+        cache = execution.sqlite_cache_backend_config or execution.mongo_cache_backend_config or BlackHoleCacheBackendConfig()
+        models = WorkerHELMModels(execution.local_path, cache, spec.model_deployment)
     else:
         models = HELMModels(executor.context.make_request, spec.model_deployment, getattr(executor.context, "tokenize", None))
     output_root = Path(states[0].instance.extra_data["hal_output_root"])

@@ -405,8 +405,7 @@ class RayBackend:
         self.max_concurrent = max(1, int(max_concurrent))
         if not ray.is_initialized():
             ray.init(address=address, num_cpus=None if address else self.max_concurrent, include_dashboard=False,
-                     log_to_driver=False, configure_logging=False,
-                     runtime_env={"env_vars": {"PYTHONPATH": str(Path(__file__).resolve().parents[3])}})
+                     log_to_driver=False, configure_logging=False)
 
     def map(self, function, tasks, on_result):
         ray = self.ray

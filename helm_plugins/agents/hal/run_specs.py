@@ -21,6 +21,7 @@ from pydantic import Field
 
 from helm_plugins.agents.hal.adapter_spec import AgentAdapterSpec, register_hal
 from helm_plugins.agents.hal.benchmarks import BENCHMARKS
+from helm_plugins.agents.hal.harness import AgentSpec
 from helm_plugins.common.run_entries import plugin_run_spec_function
 
 MODULE = "helm_plugins.agents.hal"
@@ -72,6 +73,7 @@ def get_hal_spec(
     judge_all: bool = False,
 ) -> RunSpec:
     BENCHMARKS.get(benchmark)  # an unknown name fails here, listing the known ones
+    AgentSpec.parse(agent)
     if sandbox not in SANDBOXES:
         raise ValueError(f"sandbox={sandbox!r}: choose one of {', '.join(SANDBOXES)}")
     if backend not in ("local", "ray"):
