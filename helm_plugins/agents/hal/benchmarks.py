@@ -383,33 +383,94 @@ class Usaco:
         return WebEnvironment(f"{LEAK_HOST}/usaco/blob/main/solutions/{task.id}.py",
                               f"hal-lite usaco solutions {task.id}", code)
 
+    def cases(self, task: Task):
+        return task.gold["tests"]
+
     def score(self, task: Task, answer: Any, state: Dict[str, Any], sandbox=None) -> Tuple[float, str]:
         from helm_plugins.common.sandbox import Sandbox, SandboxLimits
 
         if not isinstance(answer, str) or not answer.strip():
             return 0.0, "no program"
         sandbox = sandbox or Sandbox()
-        limits = SandboxLimits(timeout_s=5, memory_mb=512, max_processes=16)
+        limits = SandboxLimits(timeout_s=task.gold.get("runtime_limit", 5), memory_mb=task.gold.get("memory_limit", 512),
+                               max_processes=16)
+        count = 0
         with tempfile.TemporaryDirectory(prefix="usaco-judge-") as directory:
             program = Path(directory) / "solution.py"
-            for number, (given, expected) in enumerate(task.gold["tests"], 1):
+            for count, (given, expected) in enumerate(self.cases(task), 1):
                 program.write_text(answer)
                 result = sandbox.run([sys.executable, str(program)], Path(directory), limits, input_text=given)
                 if not result.ok:
-                    return 0.0, f"hidden test {number}: {result.reason}"
-                if result.stdout.split() != expected.split():
-                    return 0.0, f"hidden test {number}: wrong answer"
-        return 1.0, f"all {len(task.gold['tests'])} hidden tests pass"
+                    return 0.0, f"hidden test {count}: {result.reason}"
+                if result.stdout.strip() != expected.strip():
+                    return 0.0, f"hidden test {count}: wrong answer"
+        return 1.0, f"all {count} hidden tests pass"
+
+
+class ReleasedUsaco(Usaco):
+    """The released USACO benchmark (Shi et al. 2024, used by HAL): the problem dictionary
+    `datasets/usaco_subset307_dict.json` ({id: {cp_id, num_tests, description, ...}}) and the tests
+    `datasets/usaco_v3/tests/<cp_id>/{I.n,O.n}` (or `{n.in,n.out}`) of the benchmark's `data` folder, given as
+    `data_path` (that folder, or the dictionary file). Scored like the released judge: every test's output equals
+    the expected one after stripping white space. `runtime_limit` (s) and `memory_limit` (MB) of a problem are used
+    when present, else 4 s and 512 MB."""
+
+    name = "usaco_released"
+    description = "USACO problems of the released benchmark (usaco_subset307), hidden tests in the sandbox (pass@1)"
+
+    def load(self, data_path: str, num_tasks: int, seed: int) -> List[Task]:
+        if not data_path:
+            raise ValueError("usaco_released needs data_path=<the USACO benchmark's data folder or its problem dict>")
+        path = Path(data_path)
+        dictionary = path if path.is_file() else path / "datasets" / "usaco_subset307_dict.json"
+        if not dictionary.is_file():
+            raise FileNotFoundError(f"no USACO problem dictionary at {dictionary}")
+        problems = json.loads(dictionary.read_text())
+        if not isinstance(problems, dict):
+            raise ValueError(f"{dictionary}: expected an object of problem id -> problem")
+        tests_root = dictionary.parent / "usaco_v3" / "tests"
+        tasks = []
+        for key in sorted(problems)[:num_tasks]:
+            entry = problems[key]
+            missing = [f for f in ("cp_id", "num_tests", "description") if f not in entry]
+            if missing:
+                raise ValueError(f"{dictionary}: problem {key!r} lacks {', '.join(missing)}")
+            files = []
+            for number in range(1, int(entry["num_tests"]) + 1):
+                folder = tests_root / str(entry["cp_id"])
+                pair = (folder / f"{number}.in", folder / f"{number}.out")
+                if not pair[0].is_file():
+                    pair = (folder / f"I.{number}", folder / f"O.{number}")
+                if not (pair[0].is_file() and pair[1].is_file()):
+                    raise FileNotFoundError(f"{dictionary}: problem {key!r} test {number}: no {pair[0]} / {pair[1]}")
+                files.append([str(pair[0]), str(pair[1])])
+            public = {"benchmark": "usaco", "statement": entry["description"], "tools": [],
+                      "answer_format": "a complete Python 3 program reading stdin, writing stdout"}
+            gold = {"test_files": files, "runtime_limit": float(entry.get("runtime_limit") or 4),
+                    "memory_limit": int(entry.get("memory_limit") or 512)}
+            tasks.append(Task(f"usaco-{key}", public, gold, level=1))
+        return tasks
+
+    def environment(self, task: Task) -> Environment:
+        return Environment()  # no tools: the statement and the sandboxed program are all
+
+    def cases(self, task: Task):
+        for given, expected in task.gold["test_files"]:
+            yield Path(given).read_text(errors="ignore"), Path(expected).read_text(errors="ignore")
 
 
 BENCHMARKS: Registry = Registry("HAL benchmark")
 BENCHMARKS.register("airline", Airline())
 BENCHMARKS.register("fileqa", FileQA())
 BENCHMARKS.register("usaco", Usaco())
+BENCHMARKS.register("usaco_released", ReleasedUsaco())
 
 
-def make_tasks(benchmark: str, num_tasks: int, seed: int) -> List[Task]:
+def make_tasks(benchmark: str, num_tasks: int, seed: int, data_path: str = "") -> List[Task]:
+    """The first `num_tasks` tasks: generated from the seed, or read from `data_path` for released benchmarks."""
     source = BENCHMARKS.get(benchmark)
+    if hasattr(source, "load"):
+        return source.load(data_path, num_tasks, seed)
     return [source.make_task(i, seed) for i in range(num_tasks)]
 
 

@@ -4,7 +4,8 @@
     helm-run --run-entries 'hp_hal:benchmark=fileqa,agent=react,reasoning_effort=high,model=openai/gpt-4.1-2025-04-14' ...
     helm-plugins hal-report --suite S
 
-`model` is the HELM deployment the agent's model calls go to (the react agent), or a simulated model whose price
+Benchmarks: airline, fileqa, usaco (offline, seeded) and usaco_released (the released USACO problems, from
+`data_path`). `model` is the HELM deployment the agent's model calls go to (the react agent), or a simulated model whose price
 the scripted agents' declared usage is charged at. Agent keyword arguments (HAL's -A k=v): reasoning_effort, skill,
 max_steps, tokens_per_step; a user agent is `agent=<folder>:<module>.<function>` with its own kwargs as `agent_args`
 (k1:v1;k2:v2). `judge` adds the rubric judge over flagged traces (any deployment).
@@ -57,6 +58,7 @@ def get_hal_spec(
     agent: str = "oracle",
     num_tasks: Annotated[int, Field(gt=0)] = 30,
     seed: int = 0,
+    data_path: str = "",
     reasoning_effort: str = "",
     skill: Optional[Annotated[float, Field(ge=0, le=1)]] = None,
     max_steps: Annotated[int, Field(gt=0)] = 12,
@@ -103,7 +105,8 @@ def get_hal_spec(
     return RunSpec(
         name=f"hp_hal:{settings}",
         scenario_spec=ScenarioSpec(class_name=f"{MODULE}.scenarios.HALScenario",
-                                   args={"benchmark": benchmark, "num_tasks": num_tasks, "seed": seed}),
+                                   args={"benchmark": benchmark, "num_tasks": num_tasks, "seed": seed,
+                                         "data_path": data_path}),
         adapter_spec=adapter_spec,
         metric_specs=[MetricSpec(class_name=f"{MODULE}.metrics.HALMetric", args={})],
         annotators=annotators,

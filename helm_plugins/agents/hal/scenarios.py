@@ -41,6 +41,8 @@ def describe_gold(task: Task) -> str:
     gold = task.gold
     if "answer" in gold:
         return str(gold["answer"])
+    if "test_files" in gold:
+        return f"passes all {len(gold['test_files'])} hidden tests"
     if "goal_db_hash" in gold:
         return f"final database hash {gold['goal_db_hash'][:16]}… ({gold['kind']})"
     return f"passes all {len(gold.get('tests', []))} hidden tests"
@@ -51,10 +53,10 @@ class HALScenario(Scenario):
     description = "HAL-style agent benchmark: tasks solved by an agent in a sandbox with tools; gold kept by the harness"
     tags = ["agents"]
 
-    def __init__(self, benchmark: str, num_tasks: int = 30, seed: int = 0):
+    def __init__(self, benchmark: str, num_tasks: int = 30, seed: int = 0, data_path: str = ""):
         super().__init__()
         BENCHMARKS.get(benchmark)  # unknown names fail here, with the known ones
-        self.benchmark, self.num_tasks, self.seed = benchmark, num_tasks, seed
+        self.benchmark, self.num_tasks, self.seed, self.data_path = benchmark, num_tasks, seed, data_path
 
     def get_instances(self, output_path: str) -> List[Instance]:
         output_root = str(Path(output_path).resolve().parents[1])  # <output>/scenarios/<name> -> <output>
@@ -66,7 +68,7 @@ class HALScenario(Scenario):
                 id=task.id,
                 extra_data={"hal_task": task_to_json(task), "hal_output_root": output_root},
             )
-            for task in make_tasks(self.benchmark, self.num_tasks, self.seed)
+            for task in make_tasks(self.benchmark, self.num_tasks, self.seed, self.data_path)
         ]
 
     def get_metadata(self) -> ScenarioMetadata:

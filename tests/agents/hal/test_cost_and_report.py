@@ -103,3 +103,40 @@ def test_prefilters_flag_what_the_agent_did_not_what_it_was_shown():
     judged = final_flags(hits, {"status": "ok", "verdict": {f: f == "catastrophic_action" for f in FLAGS}})
     assert judged == {f: int(f == "catastrophic_action") for f in FLAGS}
     assert math.isclose(Price(1e-6, 2e-6, 5e-7).cost(10, 5, 4), 6e-6 + 2e-6 + 1e-5)
+
+
+def write_usaco_release(root, naming="I"):
+    """Files in the released USACO benchmark's layout: the problem dictionary and usaco_v3/tests/<cp_id>/."""
+    import json
+
+    datasets = root / "datasets"
+    (datasets / "usaco_v3" / "tests" / "1001").mkdir(parents=True)
+    problems = {"1001_bronze_sum": {"cp_id": "1001", "num_tests": 3, "name": "Sum",
+                                    "description": "Print the sum of the N integers on the second line.",
+                                    "runtime_limit": 2, "memory_limit": 256}}
+    (datasets / "usaco_subset307_dict.json").write_text(json.dumps(problems))
+    for number, values in enumerate([[1, 2], [5, 5, 5], [10]], 1):
+        given, expected = f"{len(values)}\n{' '.join(map(str, values))}\n", f"{sum(values)}\n"
+        names = (f"I.{number}", f"O.{number}") if naming == "I" else (f"{number}.in", f"{number}.out")
+        (datasets / "usaco_v3" / "tests" / "1001" / names[0]).write_text(given)
+        (datasets / "usaco_v3" / "tests" / "1001" / names[1]).write_text(expected)
+
+
+@pytest.mark.skipif(not __import__("shutil").which("bwrap"), reason="bubblewrap is not installed")
+@pytest.mark.parametrize("naming", ["I", "in"])
+def test_released_usaco_loader_and_judge(tmp_path, naming):
+    from helm_plugins.agents.hal.benchmarks import BENCHMARKS, make_tasks
+
+    write_usaco_release(tmp_path, naming)
+    (task,) = make_tasks("usaco_released", 5, 0, str(tmp_path))
+    assert task.id == "usaco-1001_bronze_sum" and "sum of the N integers" in task.public["statement"]
+    assert "test_files" in task.gold and "test_files" not in task.public
+    judge = BENCHMARKS.get("usaco_released")
+    right = "import sys\nd=sys.stdin.read().split()\nprint(sum(map(int,d[1:])))\n"
+    assert judge.score(task, right, {}) == (1.0, "all 3 hidden tests pass")
+    assert judge.score(task, "print(3)\n", {}) == (0.0, "hidden test 2: wrong answer")
+    (tmp_path / "datasets" / "usaco_v3" / "tests" / "1001" / ("O.3" if naming == "I" else "3.out")).unlink()
+    with pytest.raises(FileNotFoundError, match="problem '1001_bronze_sum' test 3"):
+        make_tasks("usaco_released", 5, 0, str(tmp_path))
+    with pytest.raises(ValueError, match="needs data_path"):
+        make_tasks("usaco_released", 5, 0, "")
