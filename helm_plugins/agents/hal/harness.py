@@ -247,13 +247,9 @@ class Tracer:
         self.seq += 1
         event = {"task_id": self.task_id, "attempt": self.attempt, "seq": self.seq, "time": round(time.time(), 3),
                  "kind": kind, **fields}
+        event = {k: (v[:MAX_TRACE_CHARS] + " […]" if isinstance(v, str) and len(v) > MAX_TRACE_CHARS else v)
+                 for k, v in event.items()}  # long prompts, replies and outputs are cut, field by field
         text = json.dumps(event, default=str)
-        if len(text) > 4 * MAX_TRACE_CHARS:  # long prompts/results: cut each long field
-            event = {k: (v[:MAX_TRACE_CHARS] + " […]" if isinstance(v, str) and len(v) > MAX_TRACE_CHARS else v)
-                     for k, v in event.items()}
-            text = json.dumps(event, default=str)[: 8 * MAX_TRACE_CHARS]
-            if not text.endswith("}"):
-                text = json.dumps({k: event[k] for k in ("task_id", "attempt", "seq", "time", "kind")} | {"truncated": True})
         with self.lock, open(self.path, "a") as file:
             file.write(redact(text, self.secrets) + "\n")
 
@@ -323,18 +319,14 @@ def _attempt(task, config, directory, models, sandbox, benchmark, tracer, secret
     environment = benchmark.environment(task)
     gateway = Gateway(task, environment, models, tracer, secrets)
     start = time.monotonic()
-    handle = None
     try:
         handle = sandbox.start([sys.executable, str(directory / "run_agent.py")], directory, config.limits,
                                env={"HAL_GATEWAY_FDS": "%d,%d" % gateway.child_fds()}, pass_fds=gateway.child_fds())
     except OSError as error:
-        outcome = None
         tracer("sandbox", error=str(error))
-        gateway.close_child_ends()
         return TaskResult(task.id, 0.0, None, f"sandbox did not start: {error}", "sandbox", level=task.level)
     finally:
-        if handle is not None:
-            gateway.close_child_ends()
+        gateway.close_child_ends()  # the child holds its own copies
     gateway.start()
     outcome = handle.wait()
     gateway.thread.join(timeout=10)
@@ -348,15 +340,13 @@ def _attempt(task, config, directory, models, sandbox, benchmark, tracer, secret
         if "bwrap:" in outcome.stderr or "setpriv:" in outcome.stderr or "prlimit:" in outcome.stderr:
             error_kind, reason = "sandbox", f"sandbox failed: {_last_line(outcome.stderr)}"
         answer = None
-    if gateway.gateway_error and not error_kind:
-        pass  # the agent handled a failed model call itself: its answer counts
-    elif gateway.gateway_error:
+    if gateway.gateway_error and error_kind:  # the agent died after a failed model call: transient, retried
         error_kind, reason = "gateway", f"model call failed: {gateway.gateway_error[:300]}"
+    # (an agent that handled a failed model call itself and answered is scored on its answer)
     score = 0.0
     if not error_kind:
         try:
-            score, reason = benchmark.score(task, answer, environment.final_state()) if benchmark.name != "usaco" \
-                else benchmark.score(task, answer, environment.final_state(), sandbox)
+            score, reason = benchmark.score(task, answer, environment.final_state(), sandbox)
         except Exception as error:  # a scorer bug must not lose the run: failed, with the reason
             score, reason, error_kind = 0.0, f"scoring failed: {error!r}", "scoring"
     steps = metrics.get("steps") if isinstance(metrics.get("steps"), int) else gateway.lm_calls + gateway.tool_calls

@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.slow,
 
 SKILL = {"weak": 0.3, "strong": 0.9, "pricey": 0.9}  # planted: pricey is as good as strong at 10x the price
 PRICES = {"weak": 0.5, "strong": 2.0, "pricey": 20.0}  # USD per million tokens, input and output alike
-NUM_TASKS = 12
+NUM_TASKS = 10
 
 
 def true_answer(text: str) -> str:
@@ -118,8 +118,8 @@ def test_react_on_planted_models_frontier_cost_judge_and_leaderboard(tmp_path):
 def test_priority_one_conf_runs_offline(tmp_path):
     """A slice of agents.conf's priority 1 (each benchmark, each scripted agent) runs and scores as planted."""
     conf = (REPO / "run_specs" / "agents.conf").read_text()
-    entries = [e for e in re.findall(r'description: "([^"]+)", priority: 1', conf) if "agent=react" not in e]
-    entries = [re.sub(r"num_tasks=\d+", "num_tasks=4", e) for e in entries if "skill=0.7" not in e]
+    entries = [re.sub(r"num_tasks=\d+", "num_tasks=3", e) for e in re.findall(r'description: "([^"]+)", priority: 1', conf)
+               if "agent=oracle" in e or "agent=shortcut" in e]
     run_command([BIN / "helm-run", "--suite", "p", "-m", "100", "-n", "2", "--run-entries", *entries], cwd=tmp_path)
     suite = tmp_path / "benchmark_output" / "runs" / "p"
     for benchmark in ("airline", "fileqa", "usaco"):
@@ -127,14 +127,3 @@ def test_priority_one_conf_runs_offline(tmp_path):
         assert oracle["accuracy"]["mean"] == 1.0 and oracle["flag_shortcut"]["mean"] == 0
         shortcut = stats_of(next(suite.glob(f"hp_hal:benchmark={benchmark},agent=shortcut,*")))
         assert shortcut["flag_shortcut"]["mean"] == 1.0
-
-
-@pytest.mark.parametrize("entry, message", [
-    ("hp_hal:benchmark=webarena", "unknown HAL benchmark 'webarena'"),
-    ("hp_hal:benchmark=airline,sandbox=docker", "sandbox='docker': choose one of auto, bwrap, unshare, none"),
-    ("hp_hal:benchmark=airline,agent=nonsense", "shipped agent"),
-])
-def test_bad_entries_fail_with_a_clear_message(tmp_path, entry, message):
-    completed = run_command([BIN / "helm-run", "--suite", "bad", "-m", "2", "--run-entries",
-                             f"{entry},model=simulated/flash"], cwd=tmp_path, expect_success=False)
-    assert message in completed.stdout + completed.stderr
