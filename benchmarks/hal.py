@@ -125,8 +125,7 @@ def main() -> None:
                   f"| ratio Ray vs local | {ray_rate / local_rate:.2f} |"]
     except ImportError:
         lines.append("| Ray vs local | not measured: Ray is not installed (pip install 'helm-plugins[ray]') |")
-    lines += ["", "The local backend reached the ≥ 6× goal when it reports a ratio of 6 or more; the sandbox overhead varies "
-              "with the machine's load (start-up is a few process executions: prlimit, bwrap, setpriv)."]
+    lines += ["", "Sandbox start-up is a few process executions (prlimit, bwrap, setpriv); it varies with the machine's load."]
     text = "\n".join(lines) + "\n"
     print(text)
     if args.output:
