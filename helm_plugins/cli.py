@@ -21,6 +21,7 @@ SUBCOMMAND_MODULES = [
     "helm_plugins.judges.spec_adherence.cli",
     "helm_plugins.structured_prompting.cli",
     "helm_plugins.audio.cli",
+    "helm_plugins.agents.hal.cli",
     "helm_plugins.summarize",
     "helm_plugins.demo",
 ]

@@ -22,6 +22,7 @@ from helm_plugins.structured_prompting.adapter_spec import install_dspy_executor
 install_dspy_executor()  # runs with a DSPyAdapterSpec execute their DSPy program
 
 # Run spec modules register their `hp_*` functions with HELM on import.
+import helm_plugins.agents.hal.run_specs  # noqa: E402,F401
 import helm_plugins.audio.run_specs  # noqa: E402,F401
 import helm_plugins.judges.spec_adherence.run_specs  # noqa: E402,F401
 import helm_plugins.judges.uq.run_specs  # noqa: E402,F401

@@ -1,0 +1,1 @@
+"""Agent evaluation: HAL (harness, cost, frontier, trace flags)."""
