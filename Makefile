@@ -10,9 +10,9 @@ BIN := $(VENV)/bin
 SUITE ?= demo
 MAX_EVAL_INSTANCES ?= 100
 # Debian packages, installed with apt-get only when missing.
-DEBIAN_PACKAGES_DEMO := flite espeak-ng sox libsox-fmt-mp3
-DEBIAN_PACKAGES_TEST := chromium flite espeak-ng sox libsox-fmt-mp3
-DEBIAN_PACKAGES_BENCH := g++ flite espeak-ng sox
+DEBIAN_PACKAGES_DEMO := flite espeak-ng sox libsox-fmt-mp3 bubblewrap
+DEBIAN_PACKAGES_TEST := chromium flite espeak-ng sox libsox-fmt-mp3 bubblewrap
+DEBIAN_PACKAGES_BENCH := g++ flite espeak-ng sox bubblewrap
 
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
@@ -25,7 +25,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --progress-bar off -e '.[test]'
+	$(BIN)/python -m pip install --progress-bar off -e '.[test,ray]'
 	touch $@
 
 install: $(VENV)/.installed
@@ -49,8 +49,10 @@ bench: install
 	$(BIN)/python benchmarks/speculative.py --arctic-python .venv-arctic/bin/python --output benchmarks/speculative.md
 	$(BIN)/python benchmarks/structured_prompting.py --output benchmarks/structured_prompting.md
 	$(BIN)/python benchmarks/audio.py --output benchmarks/audio.md
+	$(BIN)/python benchmarks/hal.py --output benchmarks/hal.md
+	$(BIN)/python benchmarks/reliability.py --output benchmarks/reliability.md
 	cat benchmarks/HEADER.md benchmarks/foundation.md benchmarks/speculative.md benchmarks/structured_prompting.md \
-		benchmarks/audio.md > BENCHMARKS.md
+		benchmarks/audio.md benchmarks/hal.md benchmarks/reliability.md > BENCHMARKS.md
 
 clean:
 	rm -rf benchmark_output prod_env dspy_programs demo_output pretrain_output speculate_output provenance_output fairness_frontier_output relative_scaling_output entce_output audio_output

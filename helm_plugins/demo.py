@@ -287,6 +287,22 @@ def _entce_headline(ctx: DemoContext) -> str:
     return "no hp_entropy_calibration run at temperature 1"
 
 
+def _hal_headline(ctx: DemoContext) -> str:
+    report = _json(ctx.output_path / "hal_report" / ctx.suite / "report.json")
+    by_benchmark: Dict[str, list] = {}
+    for run in report["runs"]:
+        by_benchmark.setdefault(run["benchmark"], []).append(run)
+    parts, expensive_on = [], 0
+    for benchmark, runs in sorted(by_benchmark.items()):
+        on = sum(1 for r in runs if r.get("on_cost_frontier"))
+        priced = [r for r in runs if r.get("total_cost_usd") is not None]
+        if priced and max(priced, key=lambda r: r["total_cost_usd"]).get("on_cost_frontier"):
+            expensive_on += 1
+        parts.append(f"{benchmark} {on} of {len(runs)}")
+    return (f"runs on the accuracy-cost frontier: {', '.join(parts)}; the most expensive run is on it in "
+            f"{expensive_on} of {len(by_benchmark)} benchmarks (planted)")
+
+
 def _summarize_headline(ctx: DemoContext) -> str:
     groups = ctx.suite_dir / "groups"
     count = len(list(groups.glob("*.json"))) if groups.is_dir() else 0
@@ -326,6 +342,10 @@ STEPS: List[Step] = [
     Step("audio-report", "Audio (AHELM)", _plugins("audio-report", "--suite", "{suite}", "-o", "{o}", "--output",
                                                    "{out}/audio-report"),
          lambda ctx: "written", _file("audio-report", "audio_report.md"), needs=["audio"], in_summary=False),
+    Step("agents", "Agents (HAL)", _helm_run("agents.conf"), lambda ctx: "done", _suite_where,
+         expected_runs=_conf_entries("agents.conf"), in_summary=False),
+    Step("hal-report", "Agents (HAL)", _plugins("hal-report", "--suite", "{suite}", "-o", "{o}"), _hal_headline,
+         lambda ctx: str(ctx.output_path / "hal_report" / ctx.suite / "leaderboard.md"), needs=["agents"]),
     Step("speculative-runs", "Speculative decoding (DAS)", _helm_run("speculative.conf"),
          lambda ctx: "done", _suite_where, expected_runs=_conf_entries("speculative.conf"), in_summary=False),
     Step("speculate", "Speculative decoding (DAS)",
