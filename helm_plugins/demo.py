@@ -67,6 +67,7 @@ class StepResult:
     step: Step
     status: str  # "ok", "failed", "skipped"
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # user + system time of the step's processes (load-independent, unlike `seconds`)
     headline: str = ""
     reason: str = ""
     log: Optional[Path] = None
@@ -405,6 +406,13 @@ def _last_line(log: Path) -> str:
     return lines[-1][:300] if lines else ""
 
 
+def _children_cpu_seconds() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_step(step: Step, ctx: DemoContext, log: Path, progress: bool) -> StepResult:
     from tqdm import tqdm
 
@@ -417,6 +425,7 @@ def run_step(step: Step, ctx: DemoContext, log: Path, progress: bool) -> StepRes
         except Exception:  # the count only sizes the bar
             total = None
     start = time.time()
+    cpu_start = _children_cpu_seconds()
     environment = {**os.environ, **OFFLINE_ENVIRONMENT}
     with open(log, "w") as out:
         out.write("$ " + " ".join(command) + "\n")
@@ -436,13 +445,15 @@ def run_step(step: Step, ctx: DemoContext, log: Path, progress: bool) -> StepRes
                 else:
                     bar.refresh()
     seconds = time.time() - start
+    cpu = _children_cpu_seconds() - cpu_start
     if process.returncode != 0:
-        return StepResult(step, "failed", seconds, reason=f"exit code {process.returncode}: {_last_line(log)}", log=log)
+        return StepResult(step, "failed", seconds, cpu, reason=f"exit code {process.returncode}: {_last_line(log)}",
+                          log=log)
     try:
         headline = step.headline(ctx)
     except Exception as error:  # a report we cannot read is a failed step, not a crash of the demo
-        return StepResult(step, "failed", seconds, reason=f"cannot read its results: {error!r}", log=log)
-    return StepResult(step, "ok", seconds, headline=headline, log=log)
+        return StepResult(step, "failed", seconds, cpu, reason=f"cannot read its results: {error!r}", log=log)
+    return StepResult(step, "ok", seconds, cpu, headline=headline, log=log)
 
 
 def run_demo(steps: Sequence[Step], ctx: DemoContext, progress: bool = True, echo=print) -> List[StepResult]:
@@ -459,7 +470,8 @@ def run_demo(steps: Sequence[Step], ctx: DemoContext, progress: bool = True, ech
         result = run_step(step, ctx, logs / f"{index:02d}-{step.name}.log", progress)
         results[step.name] = result
         if result.status == "ok":
-            echo(f"{prefix}: done in {_format_seconds(result.seconds)} -- {result.headline}")
+            echo(f"{prefix}: done in {_format_seconds(result.seconds)} (CPU {_format_seconds(result.cpu_seconds)}) -- "
+                 f"{result.headline}")
         else:
             echo(f"{prefix}: FAILED after {_format_seconds(result.seconds)} -- {result.reason}\n"
                  f"    log: {result.log}")
@@ -467,13 +479,14 @@ def run_demo(steps: Sequence[Step], ctx: DemoContext, progress: bool = True, ech
 
 
 def summary_table(results: Sequence[StepResult], ctx: DemoContext) -> str:
-    rows = [("capability", "step", "time", "headline", "where to look")]
+    rows = [("capability", "step", "time (CPU)", "headline", "where to look")]
     for r in results:
         if not r.step.in_summary and r.status == "ok":
             continue
         headline = r.headline if r.status == "ok" else f"{r.status.upper()}: {r.reason}"
         where = r.step.where(ctx) if r.status == "ok" else str(r.log or "")
-        rows.append((r.step.capability, r.step.name, _format_seconds(r.seconds), headline, where))
+        rows.append((r.step.capability, r.step.name,
+                     f"{_format_seconds(r.seconds)} ({_format_seconds(r.cpu_seconds)})", headline, where))
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     lines = []
     for row in rows:
@@ -528,6 +541,7 @@ def run(args: argparse.Namespace) -> int:
     print(summary_table(results, ctx))
     (ctx.demo_output / "summary.json").write_text(json.dumps(
         [{"step": r.step.name, "capability": r.step.capability, "status": r.status, "seconds": round(r.seconds, 1),
+          "cpu_seconds": round(r.cpu_seconds, 1),
           "headline": r.headline, "reason": r.reason, "where": r.step.where(ctx) if r.status == "ok" else str(r.log)}
          for r in results], indent=1))
     failed = [r.step.name for r in results if r.status != "ok"]

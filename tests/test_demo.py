@@ -40,6 +40,7 @@ def test_a_failed_step_names_its_log_and_only_its_dependents_are_skipped(tmp_pat
     assert any(line.startswith("[2/4] breaks: FAILED") for line in lines)
     assert any(f"log: {failed.log}" in line for line in lines)
     assert lines[-1].startswith("[4/4] report-a: done in") and lines[-1].endswith("-- fine")
+    assert results[0].cpu_seconds > 0 and results[0].seconds >= results[0].cpu_seconds / 4
     table = summary_table(results, _ctx(tmp_path))
     assert "answer 42" in table and "FAILED: exit code 3" in table and "SKIPPED: needs breaks" in table
 
