@@ -202,7 +202,8 @@ class Trainer:
             }
         )
 
-    def train(self, stop_at_step: Optional[int] = None, progress: bool = True) -> TrainResult:
+    def train(self, stop_at_step: Optional[int] = None, progress: bool = True, export: bool = True) -> TrainResult:
+        """`export=False` skips the Hugging Face checkpoint and the loss plot (sweeps read only the history)."""
         config = self.config
         result = TrainResult(config, self.output_dir, completed=False, step=0, num_parameters=self.model.num_parameters())
         if self.checkpoint_path.is_file():
@@ -251,7 +252,7 @@ class Trainer:
         (self.output_dir / "history.json").write_text(
             json.dumps({"train_losses": result.train_losses, "evaluations": result.evaluations}, indent=1)
         )
-        if result.completed:
+        if result.completed and export:
             self.model.eval()
             self.model.export_huggingface(result.huggingface_dir, eos_token_id=self.tokenizer.eos_token_id)
             save_tokenizer(self.tokenizer, result.huggingface_dir)
