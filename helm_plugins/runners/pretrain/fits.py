@@ -33,8 +33,10 @@ class PowerLaw:
         return asdict(self)
 
 
-def fit_power_law(x: Sequence[float], y: Sequence[float]) -> PowerLaw:
-    """Least squares in log-x with alpha > 0, exponent in (0, 3], 0 <= offset < min(y); needs >= 3 points."""
+def fit_power_law(x: Sequence[float], y: Sequence[float], initial: Optional[PowerLaw] = None) -> PowerLaw:
+    """Least squares with alpha > 0, exponent in (0, 3], 0 <= offset < min(y); needs >= 3 points.
+
+    Several starting points are tried; `initial` (e.g. the fit a bootstrap replicate perturbs) replaces them."""
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     if len(x) < 3 or len(set(x.tolist())) < 3:
         raise ValueError(f"a power law with an offset has 3 parameters: it needs >= 3 distinct x, got {sorted(set(x.tolist()))}")
@@ -47,22 +49,23 @@ def fit_power_law(x: Sequence[float], y: Sequence[float]) -> PowerLaw:
 
     u = x / scale
     best = None
-    for exponent in (0.1, 0.3, 0.6, 1.0):  # a few starts: the offset and exponent trade off on few points
-        for share in (0.5, 0.9):
-            offset0 = share * y.min()
-            alpha0 = max(float(np.mean(y - offset0)), 1e-6)
-            try:
-                with warnings.catch_warnings():  # an exact fit (3 points) has no covariance: not needed here
-                    warnings.simplefilter("ignore")
-                    params, _ = curve_fit(
-                        model, u, y, p0=(math.log(alpha0), exponent, offset0),
-                        bounds=([-30, 1e-4, 0.0], [30, 3.0, float(y.min()) - 1e-9]), maxfev=20000,
-                    )
-            except RuntimeError:
-                continue
-            residual = float(np.sum((model(u, *params) - y) ** 2))
-            if best is None or residual < best[0]:
-                best = (residual, params)
+    starts = [(e, share * y.min()) for e in (0.1, 0.3, 0.6, 1.0) for share in (0.5, 0.9)]  # offset and exponent trade off
+    if initial is not None and initial.offset < y.min():
+        starts = [(min(max(initial.exponent, 1e-3), 2.9), initial.offset)]
+    for exponent, offset0 in starts:
+        alpha0 = max(float(np.mean(y - offset0)), 1e-6)
+        try:
+            with warnings.catch_warnings():  # an exact fit (3 points) has no covariance: not needed here
+                warnings.simplefilter("ignore")
+                params, _ = curve_fit(
+                    model, u, y, p0=(math.log(alpha0), exponent, offset0),
+                    bounds=([-30, 1e-4, 0.0], [30, 3.0, float(y.min()) - 1e-9]), maxfev=20000,
+                )
+        except RuntimeError:
+            continue
+        residual = float(np.sum((model(u, *params) - y) ** 2))
+        if best is None or residual < best[0]:
+            best = (residual, params)
     if best is None:
         raise ValueError(f"power-law fit did not converge on x={x.tolist()}, y={y.tolist()}")
     log_alpha, exponent, offset = best[1]
@@ -89,7 +92,8 @@ def percentile_interval(estimate: float, replicates: Sequence[float], level: flo
     if not len(values):
         return Interval(estimate, math.nan, math.nan)
     tail = (1 - level) / 2 * 100
-    low, high = np.percentile(values, [tail, 100 - tail])
+    # the order statistics just outside the nominal tails: safe with infinite replicates (beyond the asymptote)
+    low, high = np.percentile(values, tail, method="lower"), np.percentile(values, 100 - tail, method="higher")
     return Interval(estimate, float(low), float(high))
 
 

@@ -103,13 +103,14 @@ Cell = Tuple[str, float]  # (size name, Chinchilla multiple)
 
 
 class OptimizerStudy:
-    def __init__(self, config: OptimizerStudyConfig, output_dir: Path, progress: bool = True):
+    def __init__(self, config: OptimizerStudyConfig, output_dir: Path, progress: bool = True, executor: Optional[SweepExecutor] = None):
+        """`executor` runs the points (default: a SweepExecutor over `output_dir` with the config's workers)."""
         self.config = config
         self.output_dir = Path(output_dir)
         self.base = configs.with_overrides(PretrainConfig(), {k: v for k, v in config.base.items()})
         self.sizes = {size.name: size for size in config.sizes}
         self.cells: List[Cell] = [(s.name, m) for s in config.sizes for m in sorted(config.chinchilla_multiples)]
-        self.executor = SweepExecutor(self.output_dir, config.workers, config.threads_per_worker, progress=progress)
+        self.executor = executor or SweepExecutor(self.output_dir, config.workers, config.threads_per_worker, progress=progress)
         self._check_points()
 
     # ----- points -> configs -----
@@ -228,7 +229,7 @@ class OptimizerStudy:
                 resampled = {key: float(np.mean(rng.choice(v, size=len(v)))) for key, v in finals.items() if key[1][0] == size.name}
                 for ref in (REFERENCE, CONTROL):
                     try:
-                        law = fit_power_law([tokens[c] for c in cells], [resampled[(ref, c)] for c in cells])
+                        law = fit_power_law([tokens[c] for c in cells], [resampled[(ref, c)] for c in cells], point_laws[ref])
                     except (ValueError, KeyError):
                         law = None
                     if law is not None:
@@ -332,6 +333,7 @@ def ranking_flips(finals, mids, optimizers: List[str], cells: List[Cell]) -> Dic
 
 def write_outputs(study: OptimizerStudy, summary: Dict[str, Any], suite_dir: Optional[Path]) -> List[Path]:
     output_dir = study.output_dir
+    output_dir.mkdir(parents=True, exist_ok=True)
     (output_dir / "study.json").write_text(json.dumps(summary, indent=1))
     plot_loss_curves(study, output_dir / "loss_curves.png")
     plot_speedups(summary, output_dir / "speedup.png")
@@ -348,7 +350,7 @@ def run_name(study_name: str, row: Dict[str, Any]) -> str:
 
 
 def write_helm_run(study_name: str, row: Dict[str, Any], summary: Dict[str, Any], suite_dir: Path, output_dir: Path) -> Path:
-    stats = [make_stat("train_tokens", row["tokens"], split="train"), make_stat("num_parameters", row["non_embedding_parameters"], split="train")]
+    stats = [make_stat("train_tokens", row["tokens"], split="train"), make_stat("non_embedding_parameters", row["non_embedding_parameters"], split="train")]
     if row["final_val_loss_seeds"]:
         stats += [make_stat("val_loss", row["final_val_loss_seeds"], split="valid"), make_stat("mid_run_val_loss", row["mid_run_val_loss"], split="valid")]
     for label, prefix in (("speedup", "speedup_vs_adamw"), ("speedup_vs_untuned", "speedup_vs_untuned_adamw")):
