@@ -115,27 +115,28 @@ class OptimizerStudy:
 
     # ----- points -> configs -----
 
-    def cell_config(self, cell: Cell, seed: int) -> PretrainConfig:
+    def cell_config(self, cell: Cell, seed: int, knobs: Optional[Dict[str, Any]] = None) -> PretrainConfig:
+        """The base config at this size and seed with `knobs` set, trained for the cell's token budget."""
         size = self.sizes[cell[0]]
         model = {"model.n_layer": size.n_layer, "model.n_head": size.n_head, "model.n_embd": size.n_embd}
-        config = apply_point(self.base, model, seed=seed)
+        config = apply_point(self.base, {**model, **(knobs or {})}, seed=seed)
         tokens = budget_tokens(config.model, cell[1], self.config.tokens_per_parameter)
         try:
-            return with_budget(config, tokens)
+            return with_budget(config, tokens)  # after the knobs: batch_size may be one of them
         except ValueError as error:
             raise ValueError(f"size {cell[0]} at {cell[1]}x Chinchilla: {error}") from None
 
     def run_config(self, optimizer: str, knobs: Dict[str, Any], cell: Cell, seed: int) -> PretrainConfig:
-        config = self.cell_config(cell, seed)
         knobs = dict(knobs)
         fraction = knobs.pop(WARMUP_FRACTION, None)
+        knobs["optimizer.name"] = REFERENCE if optimizer == CONTROL else optimizer
+        config = self.cell_config(cell, seed, knobs)
+        fixed: Dict[str, Any] = {"run_name": f"{self.config.name}-{optimizer}-{cell[0]}-{cell[1]:g}x-s{seed}", "threads": None, "sample_tokens": 0}
         if fraction is not None:
             if not 0 <= fraction < 1:
                 raise ValueError(f"{optimizer}: {WARMUP_FRACTION} {fraction} must lie in [0, 1)")
-            knobs["schedule.warmup_steps"] = round(fraction * config.max_steps)
-        name = f"{self.config.name}-{optimizer}-{cell[0]}-{cell[1]:g}x-s{seed}"
-        knobs = {**knobs, "optimizer.name": REFERENCE if optimizer == CONTROL else optimizer}
-        return apply_point(config, knobs, run_name=name, threads=None, sample_tokens=0)
+            fixed["schedule.warmup_steps"] = round(fraction * config.max_steps)
+        return apply_point(config, {}, **fixed)
 
     def _check_points(self) -> None:
         """Every start point and grid value builds a valid config and optimizer (errors name the optimizer)."""

@@ -153,12 +153,17 @@ def test_bad_points_are_rejected_before_any_training(tmp_path):
     assert not (tmp_path / "runs").exists()
 
 
+@pytest.fixture(scope="module")
+def data_cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("data_cache")
+
+
 @pytest.mark.parametrize("name", OPTIMIZERS.names())
-def test_every_optimizer_resumes_bit_exactly(tmp_path, small_config, name):
+def test_every_optimizer_resumes_bit_exactly(tmp_path, small_config, data_cache, name):
     config = small_config(f"optimizer.name={name}", "max_steps=8", "eval_every=4", "checkpoint_every=2", "sample_tokens=0")
-    straight = Trainer(config, tmp_path / "straight").train(progress=False, export=False)
-    Trainer(config, tmp_path / "resumed").train(stop_at_step=3, progress=False, export=False)
-    resumed = Trainer(config, tmp_path / "resumed").train(progress=False, export=False)
+    straight = Trainer(config, tmp_path / "straight", data_cache=data_cache).train(progress=False, export=False)
+    Trainer(config, tmp_path / "resumed", data_cache=data_cache).train(stop_at_step=3, progress=False, export=False)
+    resumed = Trainer(config, tmp_path / "resumed", data_cache=data_cache).train(progress=False, export=False)
     assert resumed.train_losses == straight.train_losses and resumed.final_val_loss == straight.final_val_loss
     a = torch.load(tmp_path / "straight" / "checkpoint.pt", weights_only=False)["model"]
     b = torch.load(tmp_path / "resumed" / "checkpoint.pt", weights_only=False)["model"]
