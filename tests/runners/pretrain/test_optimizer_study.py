@@ -168,3 +168,15 @@ def test_every_optimizer_resumes_bit_exactly(tmp_path, small_config, data_cache,
     a = torch.load(tmp_path / "straight" / "checkpoint.pt", weights_only=False)["model"]
     b = torch.load(tmp_path / "resumed" / "checkpoint.pt", weights_only=False)["model"]
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_cli_lists_presets_and_names_a_bad_one(capsys):
+    from helm_plugins.cli import main
+
+    assert main(["optimizers", "--list"]) == 0
+    listed = capsys.readouterr().out
+    assert "demo" in listed and "paper-small" in listed and "muon" in listed
+    assert main(["optimizers", "--preset", "nope"]) == 2
+    assert "no config file" in capsys.readouterr().err
+    assert main(["optimizers", "--preset", "demo", "--set", "optimizers.sgd={}"]) == 2
+    assert "unknown optimizers ['sgd']" in capsys.readouterr().err
