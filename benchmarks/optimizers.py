@@ -4,7 +4,8 @@
 
 1. Optimizer step: one `optimizer.step()` of fp32 Muon, Soap and torch.optim.Muon (bfloat16 Newton-Schulz, hidden
    matrices only, as it refuses other shapes) over one AdamW step, on the tiny-default GPT (4 x 128, vocab 1024)
-   with the same gradients.
+   with the same gradients; and a whole training step (forward, backward, update) of the runner with Muon over
+   one with AdamW (as tokens/s of AdamW over tokens/s of Muon).
 2. Runner throughput: training tokens/s of the runner with AdamW written as an update rule of the composite
    optimizer (the path every new optimizer takes) over torch.optim.AdamW (the registered `adamw`).
 3. Sweep throughput: runs per hour of 6 short runs with 2 worker processes (1 thread each) over 1 process
@@ -63,7 +64,7 @@ def bench_runner(repetitions: int, work: Path) -> dict:
     overrides = ["max_steps=30", "eval_every=100000", "checkpoint_every=100000", "data.num_documents=20000",
                  "data.packing=concatenate", "sample_tokens=0", "threads=2"]
     cache = work / "cache"
-    speeds = {"adamw_rule": [], "adamw": []}
+    speeds = {"adamw_rule": [], "adamw": [], "muon": []}
     for i in range(repetitions):
         for name in speeds:
             config = load_config("tiny-default", overrides=overrides + [f"optimizer.name={name}"])
@@ -115,6 +116,7 @@ def main() -> int:
     row("Muon (fp32) step / AdamW step (tiny-default GPT)", steps["muon"] * 1e3, adamw * 1e3, "ms", "<= 1.3", lambda r: "yes" if r <= 1.3 else "no")
     row("Soap step / AdamW step (preconditioners every 10 steps)", steps["soap"] * 1e3, adamw * 1e3, "ms", "report", lambda r: "-")
     row("torch.optim.Muon (bf16, hidden matrices only) step / our fp32 Muon step", steps["torch.optim.Muon (bf16)"] * 1e3, steps["muon"] * 1e3, "ms", "report", lambda r: "-")
+    row("Training step (forward, backward, update; runner, batch 64 x 256): AdamW tokens/s / Muon tokens/s", runner["adamw"], runner["muon"], "tokens/s", "<= 1.3", lambda r: "yes" if r <= 1.3 else "no")
     row("Runner tokens/s: AdamW as a composite-optimizer rule / torch.optim.AdamW", runner["adamw_rule"], runner["adamw"], "tokens/s", ">= 0.97", lambda r: "yes" if r >= 0.97 else "no")
     names = list(sweep)
     row(f"Sweep runs/hour: {names[0]} / {names[1]}", sweep[names[0]], sweep[names[1]], "runs/h", ">= 1.0", lambda r: "yes" if r >= 1.0 else "no")

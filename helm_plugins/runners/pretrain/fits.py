@@ -1,4 +1,4 @@
-"""Saturating power laws L(x) = alpha * x^(-exponent) + offset, their inverse, and seed-bootstrap intervals.
+"""Saturating power laws L(x) = alpha * x^(-exponent) + offset, their inverse, and percentile intervals.
 
 The optimizer study fits AdamW's loss against training tokens, L(D) = alpha * D^-B + beta, and converts any loss
 L into the data AdamW would need for it, D_eff = ((L - beta) / alpha)^(-1/B); speedup = D_eff / D.
@@ -6,7 +6,7 @@ L into the data AdamW would need for it, D_eff = ((L - beta) / alpha)^(-1/B); sp
 
 import math
 from dataclasses import asdict, dataclass
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Dict, Optional, Sequence
 
 import warnings
 
@@ -96,17 +96,3 @@ def percentile_interval(estimate: float, replicates: Sequence[float], level: flo
     low, high = np.percentile(values, tail, method="lower"), np.percentile(values, 100 - tail, method="higher")
     return Interval(estimate, float(low), float(high))
 
-
-def bootstrap(
-    samples: Dict[str, List[float]], statistic: Callable[[Dict[str, float]], float], replicates: int = 1000, seed: int = 0
-) -> List[float]:
-    """`statistic` of the per-cell means, each cell's values (e.g. seeds) resampled with replacement."""
-    rng = np.random.default_rng(seed)
-    values = []
-    for _ in range(replicates):
-        means = {cell: float(np.mean(rng.choice(v, size=len(v)))) for cell, v in samples.items()}
-        try:
-            values.append(statistic(means))
-        except ValueError:
-            values.append(math.nan)
-    return values

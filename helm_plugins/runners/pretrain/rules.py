@@ -20,7 +20,7 @@ Muon and Soap update 2-D hidden matrices only; embeddings, the tied output head 
 
 import math
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Mapping, MutableMapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Mapping, MutableMapping, Optional, Sequence
 
 import torch
 from torch import nn

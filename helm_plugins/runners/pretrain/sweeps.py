@@ -158,13 +158,13 @@ class SweepExecutor:
 
     def run(self, configs: Sequence[PretrainConfig], description: str = "sweep") -> List[Dict[str, Any]]:
         """Records in the order of `configs`; duplicates run once."""
-        from helm_plugins.runners.pretrain.datacache import cached_tokenize
+        from helm_plugins.runners.pretrain.datacache import cache_key, cached_tokenize
 
         unique = {point_key(c): c for c in configs}
         todo = [c for c in unique.values() if not self.is_done(c)]
         records: Dict[str, Dict[str, Any]] = {}
         if self.data_cache is not None:  # build each cache entry once, before the workers read it
-            for config in {c.model_dump_json(include={"data", "tokenizer", "seed"}) + str(c.model.context_length): c for c in todo}.values():
+            for config in {cache_key(c): c for c in todo}.values():
                 cached_tokenize(config, self.data_cache)
         bar = tqdm(total=len(unique), initial=len(unique) - len(todo), desc=description, unit="run", disable=not self.progress)
         self.runs_started += len(todo)
