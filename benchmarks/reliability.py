@@ -64,7 +64,7 @@ def main() -> None:
     ]
     print("\n".join(lines))
     if args.output:
-        args.output.write_text("# Reliability checks: cost\n\n" + __doc__.split("\n\n", 1)[1] + "\n" + "\n".join(lines) + "\n")
+        args.output.write_text("## Reliability checks: cost\n\n" + __doc__.split("\n\n", 1)[1] + "\n" + "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

@@ -93,3 +93,15 @@ def load_yaml_config(
     except ValidationError as error:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'config'}: {e['msg']}" for e in error.errors())
         raise ValueError(f"invalid {model.__name__} config: {problems}") from None
+
+
+def with_overrides(config: M, overrides: Dict[str, Any]) -> M:
+    """A copy of `config` with dotted keys replaced (`{"optimizer.lr": 0.01}`), validated again."""
+    tree = config.model_dump(mode="json")
+    for dotted_key, value in overrides.items():
+        _set_path(tree, dotted_key, value)
+    try:
+        return type(config).model_validate(tree)
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'config'}: {e['msg']}" for e in error.errors())
+        raise ValueError(f"invalid {type(config).__name__} config: {problems}") from None

@@ -19,6 +19,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--fresh", action="store_true", help="discard an existing checkpoint in the run folder")
     parser.add_argument("--stop-at-step", type=int, help="save a checkpoint and stop after this step")
     parser.add_argument("--list", action="store_true", help="list recipes and optimizers, then exit")
+    add_optimizers_parser(subparsers)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -49,3 +50,68 @@ def run(args: argparse.Namespace) -> int:
             f"folder {result.output_dir}"
         )
     return 0
+
+
+OPTIMIZERS_DOC = """`helm-plugins optimizers`: pretraining optimizers tuned fairly (arXiv 2509.02046), speedups over tuned AdamW.
+
+    helm-plugins optimizers --preset demo --suite demo                # a few minutes on 2 cores
+    helm-plugins optimizers --preset paper-small --suite optimizers   # every optimizer, 3 sizes x 1/2/4/8x (hours)
+    helm-plugins optimizers --preset demo --set workers=1 --set seeds=[0,1,2]
+
+Each optimizer is tuned by coordinate descent at every (size, budget); finished runs are reused and interrupted
+ones resume from their checkpoints, so rerunning the same command continues a sweep.
+"""
+
+
+def add_optimizers_parser(subparsers) -> None:
+    parser = add_subcommand(
+        subparsers, "optimizers", "tune pretraining optimizers fairly and measure their speedup over AdamW", OPTIMIZERS_DOC, run_optimizers
+    )
+    parser.add_argument("--preset", default="demo", help="study preset (see --list)")
+    add_runner_arguments(parser, "workers=1", "optimizers_output")
+    parser.add_argument("--list", action="store_true", help="list study presets and optimizers, then exit")
+
+
+def run_optimizers(args: argparse.Namespace) -> int:
+    from helm_plugins.runners.pretrain.optimizer_study import (
+        OptimizerStudy,
+        load_study_config,
+        study_preset_names,
+        write_outputs,
+    )
+    from helm_plugins.runners.pretrain.optimizers import OPTIMIZERS
+
+    if args.list:
+        print(f"presets:    {', '.join(study_preset_names())}")
+        print(f"optimizers: {', '.join(OPTIMIZERS.names())}")
+        return 0
+    config = load_study_config(args.preset, args.config, args.overrides)
+    study = OptimizerStudy(config, args.output or Path("optimizers_output") / config.name, progress=not args.no_progress)
+    summary = study.run()
+    run_dirs = write_outputs(study, summary, suite_dir(args))
+    print(format_speedup_table(summary))
+    print(f"study folder {study.output_dir} ({summary['runs_trained']} runs trained now); {len(run_dirs)} HELM runs written")
+    return 0
+
+
+def format_speedup_table(summary: dict) -> str:
+    def interval(value: dict) -> str:
+        if value["estimate"] is None:
+            return "n/a"
+        low, high = (f"{v:.2f}" if v is not None else "inf" for v in (value["low"], value["high"]))
+        return f"{value['estimate']:.2f} [{low}, {high}]"
+
+    lines = ["| optimizer | size | budget | val loss | speedup vs tuned AdamW | vs untuned AdamW |", "|---|---|---|---|---|---|"]
+    for row in summary["table"]:
+        loss = f"{row['final_val_loss']:.4f}" if row["final_val_loss"] is not None else "diverged"
+        lines.append(
+            f"| {row['optimizer']} | {row['size']} | {row['multiple']:g}x | {loss} | "
+            f"{interval(row['speedup'])} | {interval(row['speedup_vs_untuned'])} |"
+        )
+    rankings = summary["rankings"]
+    if rankings["mean_tau"] is not None:
+        lines.append(
+            f"Kendall tau, ranking at 50% vs 100% of the budget: mean {rankings['mean_tau']:.2f}, min {rankings['min_tau']:.2f}; "
+            f"{rankings['cells_with_flips']} of {len(rankings['per_cell'])} cells change order"
+        )
+    return "\n".join(lines)

@@ -23,19 +23,20 @@ from tqdm.auto import tqdm
 
 from helm_plugins.common.folder_lock import FolderLock
 from helm_plugins.runners.pretrain.config import PretrainConfig
-from helm_plugins.runners.pretrain.data import (
-    IGNORE_INDEX,
-    Batches,
-    build_rows,
-    encode_documents,
-    fingerprint,
-    load_documents,
-)
+from helm_plugins.runners.pretrain.data import IGNORE_INDEX, Batches, fingerprint
+from helm_plugins.runners.pretrain.datacache import cached_tokenize, tokenize
 from helm_plugins.runners.pretrain.model import GPT
 from helm_plugins.runners.pretrain.optimizers import OPTIMIZERS, build_scheduler
-from helm_plugins.runners.pretrain.tokenizer import load_tokenizer, save_tokenizer, train_tokenizer
+from helm_plugins.runners.pretrain.tokenizer import save_tokenizer
 
-TOKENIZER_TRAINING_DOCUMENTS = 50_000  # enough to fit the BPE merges; later documents add nothing
+
+class TrainingDiverged(RuntimeError):
+    """The training loss became NaN or infinite; `step` is the optimizer step that produced it."""
+
+    def __init__(self, step: int, loss: float, checkpoint_path: Path):
+        super().__init__(f"training diverged at step {step} (loss {loss}); the last checkpoint is {checkpoint_path}")
+        self.step = step
+        self.loss = loss
 
 
 @dataclass
@@ -71,15 +72,16 @@ class TrainResult:
 
 
 class Trainer:
-    def __init__(self, config: PretrainConfig, output_dir: Path, fresh: bool = False):
+    def __init__(self, config: PretrainConfig, output_dir: Path, fresh: bool = False, data_cache: Optional[Path] = None):
+        """`data_cache`: a folder of tokenized data shared by many runs (see datacache.py); None tokenizes here."""
         self._lock = FolderLock(Path(output_dir)).acquire()  # one run per folder, until train() ends
         try:
-            self._set_up(config, output_dir, fresh)
+            self._set_up(config, output_dir, fresh, data_cache)
         except BaseException:
             self._lock.release()
             raise
 
-    def _set_up(self, config: PretrainConfig, output_dir: Path, fresh: bool) -> None:
+    def _set_up(self, config: PretrainConfig, output_dir: Path, fresh: bool, data_cache: Optional[Path]) -> None:
         self.config = config
         self.output_dir = Path(output_dir)
         self.checkpoint_path = self.output_dir / "checkpoint.pt"
@@ -88,19 +90,18 @@ class Trainer:
             torch.set_num_threads(config.threads)
         torch.manual_seed(config.seed)
 
-        train_documents, validation_documents = load_documents(config.data, config.seed)
         tokenizer_dir = self.output_dir / "tokenizer"
-        if tokenizer_dir.is_dir():
-            self.tokenizer = load_tokenizer(tokenizer_dir)
+        if data_cache is not None:
+            data, entry = cached_tokenize(config, data_cache)
+            if not tokenizer_dir.is_dir():
+                shutil.copytree(entry / "tokenizer", tokenizer_dir)
         else:
-            self.tokenizer = train_tokenizer(
-                train_documents[:TOKENIZER_TRAINING_DOCUMENTS], config.tokenizer, config.model.context_length
-            )
-            save_tokenizer(self.tokenizer, tokenizer_dir)
+            data = tokenize(config, tokenizer_dir)
+            if not tokenizer_dir.is_dir():
+                save_tokenizer(data.tokenizer, tokenizer_dir)
+        self.tokenizer, rows, validation_rows = data.tokenizer, data.train_rows, data.validation_rows
         context, packing, pad_id = config.model.context_length, config.data.packing, self.tokenizer.eos_token_id
-        rows = build_rows(encode_documents(self.tokenizer, train_documents), packing, context)
         self.batches = Batches(rows, config.batch_size, config.seed, pad_id, bucketed=packing == "document")
-        validation_rows = build_rows(encode_documents(self.tokenizer, validation_documents), packing, context)
         if not len(validation_rows):
             raise ValueError(f"the validation documents fill no row of {context + 1} tokens: add documents")
         self.validation = Batches(validation_rows, min(config.batch_size, len(validation_rows)), 0, pad_id)
@@ -210,14 +211,15 @@ class Trainer:
             }
         )
 
-    def train(self, stop_at_step: Optional[int] = None, progress: bool = True) -> TrainResult:
+    def train(self, stop_at_step: Optional[int] = None, progress: bool = True, export: bool = True) -> TrainResult:
+        """`export=False` skips the Hugging Face checkpoint and the loss plot (sweeps read only the history)."""
         self._lock.acquire()
         try:
-            return self._train(stop_at_step, progress)
+            return self._train(stop_at_step, progress, export)
         finally:
             self._lock.release()
 
-    def _train(self, stop_at_step: Optional[int], progress: bool) -> TrainResult:
+    def _train(self, stop_at_step: Optional[int], progress: bool, export: bool) -> TrainResult:
         config = self.config
         result = TrainResult(config, self.output_dir, completed=False, step=0, num_parameters=self.model.num_parameters())
         if self.checkpoint_path.is_file():
@@ -234,6 +236,9 @@ class Trainer:
                 step_start = time.perf_counter()
                 x, y = self.batches.batch(result.step)
                 _, loss = self.model(x, y)
+                if not math.isfinite(loss.item()):
+                    bar.close()
+                    raise TrainingDiverged(result.step + 1, loss.item(), self.checkpoint_path)
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 if config.optimizer.grad_clip:
@@ -263,7 +268,7 @@ class Trainer:
         (self.output_dir / "history.json").write_text(
             json.dumps({"train_losses": result.train_losses, "evaluations": result.evaluations}, indent=1)
         )
-        if result.completed:
+        if result.completed and export:
             self.model.eval()
             self.model.export_huggingface(result.huggingface_dir, eos_token_id=self.tokenizer.eos_token_id)
             save_tokenizer(self.tokenizer, result.huggingface_dir)
