@@ -304,6 +304,20 @@ def _hal_headline(ctx: DemoContext) -> str:
             f"{expensive_on} of {len(by_benchmark)} benchmarks (planted)")
 
 
+def _optimizers_headline(ctx: DemoContext) -> str:
+    summary = _json(ctx.demo_output / "optimizers-demo" / "study.json")
+    rows = [r for r in summary["table"] if r["optimizer"] != "adamw" and r["speedup"]["estimate"] is not None]
+    if not rows:
+        return "no speedups (every run diverged?)"
+    largest = max(r["multiple"] for r in rows)
+    parts = []
+    for row in rows:
+        if row["multiple"] == largest:
+            low, high = (f"{v:.2f}" if v is not None else "inf" for v in (row["speedup"]["low"], row["speedup"]["high"]))
+            parts.append(f"{row['optimizer']}@{row['size']} {row['speedup']['estimate']:.2f}x [{low}, {high}]")
+    return f"speedup over tuned AdamW at {largest:g}x Chinchilla: " + ", ".join(parts)
+
+
 def _summarize_headline(ctx: DemoContext) -> str:
     groups = ctx.suite_dir / "groups"
     count = len(list(groups.glob("*.json"))) if groups.is_dir() else 0
@@ -357,6 +371,10 @@ STEPS: List[Step] = [
          _plugins("pretrain", "--recipe", "demo", "--suite", "{suite}", "-o", "{o}", "--output", "{out}/pretrain-demo",
                   "--fresh", "--no-progress"),
          _pretrain_headline, _file("pretrain-demo")),
+    Step("optimizers", "Pretraining optimizers",
+         _plugins("optimizers", "--preset", "demo", "--suite", "{suite}", "-o", "{o}", "--output",
+                  "{out}/optimizers-demo", "--no-progress"),
+         _optimizers_headline, _file("optimizers-demo", "speedup.png")),
     Step("provenance", "Model provenance",
          _plugins("provenance", "--demo", "--suite", "{suite}", "-o", "{o}", "--output", "{out}/provenance-demo",
                   "--no-progress"),
