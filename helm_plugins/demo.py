@@ -322,7 +322,10 @@ def _summarize_headline(ctx: DemoContext) -> str:
     groups = ctx.suite_dir / "groups"
     count = len(list(groups.glob("*.json"))) if groups.is_dir() else 0
     runs = len(_run_dirs(ctx, ""))
-    return f"{runs} runs in {count} leaderboard groups"
+    log = ctx.demo_output / "logs"
+    unmatched = sum(path.read_text(errors="replace").count("does not have any stat matched")
+                    for path in log.glob("*-summarize.log"))
+    return f"{runs} runs in {count} leaderboard groups; {unmatched} schema columns without a stat"
 
 
 def _file(*parts: str) -> Callable[[DemoContext], str]:

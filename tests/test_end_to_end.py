@@ -44,6 +44,13 @@ def test_pretraining_run_sits_in_the_same_suite(demo_suite):
     assert 0 < stats["val_loss@valid"] < 7
 
 
+def test_every_schema_column_of_the_demo_suite_finds_its_stat(demo_suite):
+    completed = run_command([BIN / "helm-plugins", "summarize", "--suite", "t"], cwd=demo_suite)
+    output = completed.stdout + completed.stderr
+    unmatched = [line for line in output.splitlines() if "does not have any stat matched" in line]
+    assert unmatched == [], "\n".join(unmatched[:10])
+
+
 def test_plugins_flag_without_the_entry_point(tmp_path):
     script = (
         "import sys, helm.benchmark.run as run\n"
