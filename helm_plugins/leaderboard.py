@@ -19,6 +19,7 @@ Run after helm-summarize (`helm-plugins summarize`); it rewrites files of `bench
 """
 
 import argparse
+import hashlib
 import json
 import math
 import shutil
@@ -214,11 +215,15 @@ def copy_report_plots(suite_dir: Path, plots: Sequence[Tuple[str, Path]]) -> Dic
 def group_plots(suite_dir: Path, runs: List[dict], report_plots: Dict[str, List[Path]]) -> Dict[str, List[Tuple[str, str]]]:
     """{group: [(label, url)]}: the PNGs of each run folder under each of the run's groups, and the reports'."""
     result: Dict[str, List[Tuple[str, str]]] = defaultdict(list)
+    seen = set()  # a runner that copies one plot into each of its runs is linked once
     for run in runs:
         for png in sorted(run["path"].glob("*.png")):
-            label = f"{png.stem.replace('_', ' ')} ({run['name']})"
+            digest = hashlib.sha256(png.read_bytes()).hexdigest()
+            label = f"{png.stem.replace('_', ' ')} ({run['model'].rsplit('/', 1)[-1]})"
             for group in run["groups"]:
-                result[group].append((label, plot_url(suite_dir, png)))
+                if (group, digest) not in seen:
+                    seen.add((group, digest))
+                    result[group].append((label, plot_url(suite_dir, png)))
     for group, paths in report_plots.items():
         for png in paths:
             result[group].append((png.stem.replace("_", " "), plot_url(suite_dir, png)))
@@ -235,7 +240,7 @@ def plot_links(plots: List[Tuple[str, str]]) -> str:
 def clean_table(table: dict) -> dict:
     """Drop rows without any value; keep the win rate only over one metric in one direction and two or more rows;
     add the direction to each column name."""
-    header = table.get("header", [])
+    header = list(table.get("header", []))
     rows = table.get("rows", [])
     win_index = next((i for i, cell in enumerate(header) if cell.get("value") == WIN_RATE_HEADER), None)
     value_columns = [i for i in range(1, len(header)) if i != win_index]
@@ -263,7 +268,7 @@ def landing_table(caps: List[Capability], metrics: Dict[str, dict], model_names:
 
     header = [HeaderCell("Capability"), HeaderCell("#", description="Order of the schema", lower_is_better=True),
               HeaderCell("Paper and what is measured"), HeaderCell("Headline (best model)"),
-              HeaderCell("Runs"), HeaderCell("Models"), HeaderCell("Plots")]
+              HeaderCell("Runs and models"), HeaderCell("Plots")]
     rows = []
     for index, cap in enumerate(caps, 1):
         models = sorted({model_names.get(run["model"], run["model"]) for run in cap.runs})
@@ -272,8 +277,7 @@ def landing_table(caps: List[Capability], metrics: Dict[str, dict], model_names:
             Cell(index),
             Cell(cap.short_description or cap.description, markdown=True),
             Cell(headline(cap, metrics, model_names)),
-            Cell(len(cap.runs)),
-            Cell(", ".join(models) if models else "none in this suite"),
+            Cell(f"{len(cap.runs)} runs: {', '.join(models)}" if models else "no runs in this suite"),
             Cell(plot_links(cap.plots) if cap.plots else "none in this suite", markdown=True),
         ])
     return asdict_without_nones(Table(title="Capabilities", header=header, rows=rows, name="capabilities"))
