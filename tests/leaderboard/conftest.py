@@ -9,15 +9,18 @@ from tests.conftest import BIN, run_command
 
 
 @pytest.fixture(scope="session")
-def leaderboard_suite(demo_suite):
-    """The scaled-down demo suite (helm-run on demo.conf, pretraining, speculation, summarize) after
-    `helm-plugins leaderboard`, with a planted report folder whose plot belongs to the pretraining capability."""
-    report = demo_suite / "planted_report"
-    report.mkdir(exist_ok=True)
+def leaderboard_suite(demo_suite, tmp_path_factory):
+    """A copy of the scaled-down demo suite (helm-run on demo.conf, pretraining, speculation, summarize; the shared
+    fixture stays as summarize left it) after `helm-plugins leaderboard`, with a planted report folder whose plot
+    belongs to the pretraining capability."""
+    root = tmp_path_factory.mktemp("leaderboard")
+    shutil.copytree(demo_suite / "benchmark_output" / "runs" / "t", root / "benchmark_output" / "runs" / "t",
+                    ignore=shutil.ignore_patterns("eval_cache"))
+    report = root / "planted_report"
+    report.mkdir()
     shutil.copy(next((demo_suite / "pretrain").rglob("loss_curve.png")), report / "planted_report_plot.png")
-    run_command([BIN / "helm-plugins", "leaderboard", "--suite", "t", "--plots", f"hp_pretraining={report}"],
-                cwd=demo_suite)
-    return demo_suite
+    run_command([BIN / "helm-plugins", "leaderboard", "--suite", "t", "--plots", f"hp_pretraining={report}"], cwd=root)
+    return root
 
 
 def _free_port() -> int:
