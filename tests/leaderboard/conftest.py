@@ -1,11 +1,9 @@
 import shutil
-import socket
-import subprocess
-import time
 
 import pytest
 
 from tests.conftest import BIN, run_command
+from tests.helm_server import serve
 
 
 @pytest.fixture(scope="session")
@@ -23,24 +21,7 @@ def leaderboard_suite(demo_suite, tmp_path_factory):
     return root
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def leaderboard_server(leaderboard_suite):
-    port = _free_port()
-    server = subprocess.Popen([BIN / "helm-server", "--suite", "t", "-p", str(port)], cwd=leaderboard_suite,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.3)
-    yield f"http://127.0.0.1:{port}"
-    server.terminate()
-    server.wait(timeout=30)
+    with serve(leaderboard_suite, "t") as url:
+        yield url

@@ -5,8 +5,6 @@ scenarios, and the plots are one click away."""
 import html
 import json
 import re
-import shutil
-import subprocess
 import urllib.request
 from pathlib import Path
 
@@ -14,6 +12,7 @@ import pytest
 import yaml
 
 from helm_plugins.summarize import schema_path
+from tests import helm_server
 
 pytestmark = pytest.mark.slow
 
@@ -25,15 +24,7 @@ PLUMBING = {"hp_plumbing", "hp_sp_plumbing", "hp_judges_plumbing"}
 
 
 def render(url: str, profile: Path) -> str:
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert chromium, "Chromium is missing: `make test` installs the Debian package chromium"
-    completed = subprocess.run(
-        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
-         "--disable-component-update", "--disable-sync", f"--user-data-dir={profile}", "--virtual-time-budget=8000",
-         "--dump-dom", url],
-        capture_output=True, text=True, timeout=120,
-    )
-    return completed.stdout
+    return helm_server.render(url, profile, budget_ms=8000)
 
 
 def get(url: str) -> bytes:
