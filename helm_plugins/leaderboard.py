@@ -226,7 +226,10 @@ def group_plots(suite_dir: Path, runs: List[dict], report_plots: Dict[str, List[
                     result[group].append((label, plot_url(suite_dir, png)))
     for group, paths in report_plots.items():
         for png in paths:
-            result[group].append((png.stem.replace("_", " "), plot_url(suite_dir, png)))
+            digest = hashlib.sha256(png.read_bytes()).hexdigest()
+            if (group, digest) not in seen:  # a report's copy of a plot already in a run folder is linked once
+                seen.add((group, digest))
+                result[group].append((png.stem.replace("_", " "), plot_url(suite_dir, png)))
     return result
 
 

@@ -84,3 +84,22 @@ def test_landing_subgroup_missing_from_the_schema_is_named():
     schema = {"run_groups": [{"name": "landing", "subgroups": ["hp_missing"]}]}
     with pytest.raises(ValueError, match="subgroup 'hp_missing' is not a run group"):
         leaderboard.capabilities(schema)
+
+
+def test_a_plot_in_runs_and_in_a_report_is_linked_once(tmp_path):
+    suite = tmp_path / "benchmark_output" / "runs" / "s"
+    suite.mkdir(parents=True)
+    png = b"\x89PNG\r\n\x1a\nplanted"
+    for drafter in ("a", "b"):
+        run = _run(suite, f"hp_speculate:drafter={drafter}", ["hp_speculative_decoding"], f"m/{drafter}", [])
+        (run / "speculation.png").write_bytes(png)
+    report = tmp_path / "report"
+    report.mkdir()
+    (report / "speculation.png").write_bytes(png)
+    (report / "other.png").write_bytes(png + b"2")
+    runs = leaderboard.read_runs(suite)
+    plots = leaderboard.group_plots(suite, runs, leaderboard.copy_report_plots(
+        suite, [("hp_speculative_decoding", report)]))["hp_speculative_decoding"]
+    assert [label for label, _ in plots] == ["speculation (a)", "other"]
+    assert plots[0][1] == "/benchmark_output/runs/s/hp_speculate%3Adrafter%3Da/speculation.png"
+    assert (suite / "plots" / "hp_speculative_decoding" / "other.png").read_bytes() == png + b"2"
