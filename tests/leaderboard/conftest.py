@@ -16,7 +16,8 @@ def leaderboard_suite(demo_suite, tmp_path_factory):
                     ignore=shutil.ignore_patterns("eval_cache"))
     report = root / "planted_report"
     report.mkdir()
-    shutil.copy(next((demo_suite / "pretrain").rglob("loss_curve.png")), report / "planted_report_plot.png")
+    plot = next((demo_suite / "pretrain").rglob("loss_curve.png")).read_bytes()
+    (report / "planted_report_plot.png").write_bytes(plot + b"planted")  # another file: identical plots link once
     run_command([BIN / "helm-plugins", "leaderboard", "--suite", "t", "--plots", f"hp_pretraining={report}"], cwd=root)
     return root
 
