@@ -23,6 +23,7 @@ SUBCOMMAND_MODULES = [
     "helm_plugins.audio.cli",
     "helm_plugins.agents.hal.cli",
     "helm_plugins.summarize",
+    "helm_plugins.leaderboard",
     "helm_plugins.demo",
 ]
 

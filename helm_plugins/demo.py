@@ -390,7 +390,17 @@ STEPS: List[Step] = [
          _plugins("entce", "--demo", "--suite", "{suite}", "-o", "{o}", "--output", "{out}/entce-demo", "--no-progress"),
          _entce_headline, _file("entce-demo", "entropy_calibration.png")),
     Step("summarize", "Leaderboard", _plugins("summarize", "--suite", "{suite}", "-o", "{o}"), _summarize_headline,
-         lambda ctx: str(ctx.suite_dir / "groups")),
+         lambda ctx: str(ctx.suite_dir / "groups"), in_summary=False),
+    Step("leaderboard", "Leaderboard",
+         _plugins("leaderboard", "--suite", "{suite}", "-o", "{o}",
+                  "--plots", "hp_structured_prompting={out}/ceiling", "--plots", "hp_audio={out}/audio-report",
+                  "--plots", "hp_provenance={out}/provenance-demo",
+                  "--plots", "hp_fairness_frontier={out}/fairness-frontier-demo",
+                  "--plots", "hp_entropy_calibration={out}/entce-demo",
+                  "--plots", "hp_judges={o}/runs/{suite}/spec_matrix",
+                  "--plots", "hp_pretraining_optimizers={out}/optimizers-demo",
+                  "--plots", "hp_agents={o}/hal_report/{suite}"),
+         _summarize_headline, lambda ctx: str(ctx.suite_dir / "groups"), needs=["summarize"]),
 ]
 
 

@@ -1,18 +1,14 @@
 """HELM's own commands with the plugin installed: helm-run, helm-summarize, helm-server in headless Chromium."""
 
 import json
-import shutil
-import socket
-import subprocess
 import sys
-import time
 from importlib.metadata import entry_points
-from pathlib import Path
 
 import pytest
 
 from helm_plugins.common.results import read_stats
 from tests.conftest import BIN, REPO, run_command
+from tests.helm_server import render, serve
 
 pytestmark = pytest.mark.slow
 
@@ -86,50 +82,19 @@ def test_bad_run_entries_fail_naming_entry_and_problem(tmp_path, entry, message)
 # ----- the leaderboard in headless Chromium -----
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _render(url: str, profile: Path) -> str:
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert chromium, "Chromium is missing: `make test` installs the Debian package chromium"
-    completed = subprocess.run(
-        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
-         "--disable-component-update", "--disable-sync", f"--user-data-dir={profile}", "--virtual-time-budget=15000",
-         "--dump-dom", url],
-        capture_output=True, text=True, timeout=120,
-    )
-    return completed.stdout
-
-
 @pytest.fixture
 def helm_server(demo_suite):
-    port = _free_port()
-    server = subprocess.Popen(
-        [BIN / "helm-server", "--suite", "t", "-p", str(port)], cwd=demo_suite,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.3)
-    yield f"http://127.0.0.1:{port}"
-    server.terminate()
-    server.wait(timeout=30)
+    with serve(demo_suite, "t") as url:
+        yield url
 
 
 def test_leaderboard_renders_groups_and_runner_runs(helm_server, tmp_path):
-    leaderboard = _render(f"{helm_server}/#/leaderboard", tmp_path / "profile")
+    leaderboard = render(f"{helm_server}/#/leaderboard", tmp_path / "profile")
     for text in ("Leaderboard: helm_plugins", "Synthetic arithmetic", "Synthetic fact world, closed book", "tiny-default"):
         assert text in leaderboard, text
-    pretraining = _render(f"{helm_server}/#/leaderboard/hp_pretraining", tmp_path / "profile")
+    pretraining = render(f"{helm_server}/#/leaderboard/hp_pretraining", tmp_path / "profile")
     assert "Val loss" in pretraining and "pretrain-demo" in pretraining
-    run_page = _render(f"{helm_server}/#/runs/{PRETRAIN_RUN}", tmp_path / "profile")
+    run_page = render(f"{helm_server}/#/runs/{PRETRAIN_RUN}", tmp_path / "profile")
     assert "step0000020" in run_page and "step0000040" in run_page
-    speculation = _render(f"{helm_server}/#/leaderboard/hp_speculative_decoding", tmp_path / "profile")
+    speculation = render(f"{helm_server}/#/leaderboard/hp_speculative_decoding", tmp_path / "profile")
     assert "Tokens/pass" in speculation and "tiny-default+das" in speculation

@@ -18,6 +18,9 @@ CONFS = sorted((REPO / "run_specs").glob("*.conf"))
 USER_FILES = {
     r"spec=specs/\w+\.jsonl": "spec=toy",
     r",prompts=prompts/\w+\.jsonl": "",
+    r"transcript=transcripts/\w+\.jsonl": "transcript=tiny-default",
+    r"source=items/\w+\.jsonl,": "",
+    r"source=documents/\w+\.jsonl": "source=synthetic",
 }
 STAND_IN_MODEL = "helm-plugins/tiny-default"
 

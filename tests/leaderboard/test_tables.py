@@ -1,0 +1,105 @@
+"""The leaderboard's table rules on planted tables and runs (no browser)."""
+
+import argparse
+import json
+
+import pytest
+
+from helm_plugins import leaderboard
+
+
+def header(value, lower=None, metric=None):
+    cell = {"value": value}
+    if lower is not None:
+        cell["lower_is_better"] = lower
+    if metric:
+        cell["metadata"] = {"metric": metric}
+    return cell
+
+
+def test_rows_without_values_are_dropped_and_names_say_the_direction():
+    table = {"title": "Accuracy", "header": [header("Model"), header("Mean win rate", False), header("WER", True, "WER"),
+                                             header("EM", False, "EM"), header("# eval")],
+             "rows": [[{"value": "a"}, {"value": 1.0}, {"value": 0.2}, {"value": None}, {"value": 10}],
+                      [{"value": "mlp-1"}, {"value": None}, {"value": None}, {"value": None}, {"value": None}],
+                      [{"value": "b"}, {"value": 0.0}, {"value": None}, {"value": 0.5}, {"value": None}]]}
+    cleaned = leaderboard.clean_table(table)
+    assert [row[0]["value"] for row in cleaned["rows"]] == ["a", "b"]
+    # WER and EM are different metrics: no win rate across them
+    assert [cell["value"] for cell in cleaned["header"]] == ["Model", "WER ↓", "EM ↑", "# eval"]
+    assert all(len(row) == 4 for row in cleaned["rows"])
+    assert leaderboard.clean_table(cleaned) == cleaned  # running it twice changes nothing
+
+
+def test_win_rate_kept_over_one_metric_and_two_models():
+    table = {"title": "Accuracy", "header": [header("Model"), header("Mean win rate", False),
+                                             header("Arithmetic - EM", False, "EM"), header("Facts - EM", False, "EM")],
+             "rows": [[{"value": "a"}, {"value": 1.0}, {"value": 0.9}, {"value": 0.8}],
+                      [{"value": "b"}, {"value": 0.0}, {"value": 0.1}, {"value": 0.2}]]}
+    cleaned = leaderboard.clean_table(table)
+    assert cleaned["header"][1]["value"] == "Win rate, EM ↑"
+    assert [row[1]["value"] for row in cleaned["rows"]] == [1.0, 0.0]
+    one_model = {**table, "rows": table["rows"][:1]}
+    assert "Win rate" not in json.dumps(leaderboard.clean_table(one_model)["header"])
+
+
+def _run(folder, name, groups, model, stats, per_instance=None):
+    path = folder / name
+    path.mkdir()
+    (path / "run_spec.json").write_text(json.dumps({"name": name, "groups": groups, "adapter_spec": {"model": model}}))
+    (path / "stats.json").write_text(json.dumps(stats))
+    if per_instance is not None:
+        (path / "per_instance_stats.json").write_text(json.dumps(per_instance))
+    return path
+
+
+def _stat(name, split, values):
+    return {"name": {"name": name, "split": split}, "count": 1, "sum": sum(values) / len(values),
+            "mean": sum(values) / len(values)}
+
+
+def test_headline_is_the_best_model_with_its_interval(tmp_path):
+    good = [1.0] * 18 + [0.0] * 2
+    bad = [1.0] * 5 + [0.0] * 15
+    per_instance = lambda values: [{"instance_id": f"i{k}", "stats": [
+        {"name": {"name": "exact_match", "split": "test"}, "count": 1, "sum": v}]} for k, v in enumerate(values)]
+    _run(tmp_path, "r1", ["leaf"], "m/good", [_stat("exact_match", "test", good)], per_instance(good))
+    _run(tmp_path, "r2", ["leaf"], "m/bad", [_stat("exact_match", "test", bad)], per_instance(bad))
+    _run(tmp_path, "r3", ["plumbing"], "m/plumb", [_stat("exact_match", "test", [1.0])])
+    cap = leaderboard.Capability("cap", "Cap", "", "", "exact_match", "test", [], ["cap", "leaf"])
+    cap.runs = [r for r in leaderboard.read_runs(tmp_path) if set(r["groups"]) & set(cap.groups)]
+    metrics = {"exact_match": {"short_display_name": "EM", "lower_is_better": False}}
+    text = leaderboard.headline(cap, metrics, {"m/good": "Good"})
+    assert text.startswith("EM ↑ 0.9 [0.699, 0.972] (95% CI, n=20), Good; highest of 2 runs"), text
+    empty = leaderboard.Capability("c2", "C2", "", "", "exact_match", "test", [], ["c2"])
+    assert leaderboard.headline(empty, metrics, {}) == "EM ↑: no run of this suite"
+
+
+def test_bad_plots_argument_is_rejected_with_the_expected_form():
+    with pytest.raises(argparse.ArgumentTypeError, match="expected GROUP=FOLDER"):
+        leaderboard._plots_argument("demo_output/ceiling")
+
+
+def test_landing_subgroup_missing_from_the_schema_is_named():
+    schema = {"run_groups": [{"name": "landing", "subgroups": ["hp_missing"]}]}
+    with pytest.raises(ValueError, match="subgroup 'hp_missing' is not a run group"):
+        leaderboard.capabilities(schema)
+
+
+def test_a_plot_in_runs_and_in_a_report_is_linked_once(tmp_path):
+    suite = tmp_path / "benchmark_output" / "runs" / "s"
+    suite.mkdir(parents=True)
+    png = b"\x89PNG\r\n\x1a\nplanted"
+    for drafter in ("a", "b"):
+        run = _run(suite, f"hp_speculate:drafter={drafter}", ["hp_speculative_decoding"], f"m/{drafter}", [])
+        (run / "speculation.png").write_bytes(png)
+    report = tmp_path / "report"
+    report.mkdir()
+    (report / "speculation.png").write_bytes(png)
+    (report / "other.png").write_bytes(png + b"2")
+    runs = leaderboard.read_runs(suite)
+    plots = leaderboard.group_plots(suite, runs, leaderboard.copy_report_plots(
+        suite, [("hp_speculative_decoding", report)]))["hp_speculative_decoding"]
+    assert [label for label, _ in plots] == ["speculation (a)", "other"]
+    assert plots[0][1] == "/benchmark_output/runs/s/hp_speculate%3Adrafter%3Da/speculation.png"
+    assert (suite / "plots" / "hp_speculative_decoding" / "other.png").read_bytes() == png + b"2"
