@@ -193,7 +193,7 @@ def _structured_prompting_headline(ctx: DemoContext) -> str:
     baseline = run_stat_headline(ctx, "hp_structured_prompting:benchmark=synthetic_arithmetic,method=helm",
                                  "final_number_exact_match", "HELM's prompt on arithmetic")
     plumbing = _plumbing_summary(ctx, "hp_structured_prompting:", "hp_sp_plumbing", "sp_request_failure",
-                                 "request failures (DSPy prompts overflow the 256-token context)")
+                                 "request failures (prompts longer than the 256-token context)")
     return f"{baseline}; {plumbing}"
 
 
