@@ -12,7 +12,7 @@ family; several subgroups at once are labelled with Benjamini-Hochberg false-dis
 """
 
 from dataclasses import asdict, dataclass
-from typing import Dict, Sequence
+from typing import Dict, Optional, Sequence
 
 import numpy as np
 from scipy import stats
@@ -39,7 +39,7 @@ class RelativeLaw:
     stderr: float  # of the least-squares slope
     label: str  # converging / diverging / constant
     p: float = float("nan")  # two-sided p-value of dbeta = 0 (t test on n - 2 degrees of freedom)
-    q: float = float("nan")  # Benjamini-Hochberg adjusted p-value when several subgroups are tested at once
+    q: Optional[float] = None  # Benjamini-Hochberg adjusted p-value when several subgroups are tested at once
 
     def as_dict(self) -> dict:
         return asdict(self)
