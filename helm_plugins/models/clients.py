@@ -58,6 +58,9 @@ def cache_config_for_weights(cache_config: CacheConfig, fingerprint: str) -> Cac
 
 class LocalCheckpointClient(HuggingFaceClient):
     _sampling_lock = threading.Lock()
+    # transformers' loading sets process-wide state (e.g. weight tying and initialisation switches), so a load in
+    # one of HELM's threads must not overlap the validation of a client created in another
+    _loading_lock = threading.Lock()
 
     def __init__(
         self,
@@ -69,7 +72,8 @@ class LocalCheckpointClient(HuggingFaceClient):
         **kwargs,
     ):
         fingerprint = weights_fingerprint(Path(pretrained_model_name_or_path))
-        validate_checkpoint(Path(pretrained_model_name_or_path))  # at creation: HELM does not retry that
+        with self._loading_lock:
+            validate_checkpoint(Path(pretrained_model_name_or_path))  # at creation: HELM does not retry that
         super().__init__(
             cache_config=cache_config_for_weights(cache_config, f"{fingerprint}-{SAMPLING_RULE}"),
             tokenizer=tokenizer,
@@ -83,13 +87,14 @@ class LocalCheckpointClient(HuggingFaceClient):
         import torch
 
         key = json.dumps({k: v for k, v in asdict(request).items() if k != "multimodal_prompt"}, sort_keys=True, default=str)
-        server = HuggingFaceServerFactory.get_server(
-            helm_model_name=request.model,
-            pretrained_model_name_or_path=self._pretrained_model_name_or_path,
-            wrapped_tokenizer=self._wrapped_tokenizer,
-            **self._kwargs,
-        )
-        server.model.generation_config.top_k = 0  # 0 disables transformers' default top-k warper
+        with self._loading_lock:  # loads the model once (HELM's factory keeps it), before any cache lookup
+            server = HuggingFaceServerFactory.get_server(
+                helm_model_name=request.model,
+                pretrained_model_name_or_path=self._pretrained_model_name_or_path,
+                wrapped_tokenizer=self._wrapped_tokenizer,
+                **self._kwargs,
+            )
+            server.model.generation_config.top_k = 0  # 0 disables transformers' default top-k warper
         with self._sampling_lock:
             torch.manual_seed(int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "little"))
             return super().make_request(request)
