@@ -37,8 +37,11 @@ def add_parser(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from helm_plugins.statistics.provenance.report import TABLE_HEADER, format_result, test_from_files, write_helm_run
 
-    if sum(map(bool, (args.demo, args.losses, args.reshuffle, args.texts))) != 1:
-        raise ValueError("give one of --demo, --transcript with --losses, --reshuffle, or --transcript with --texts")
+    modes = sum(map(bool, (args.demo, args.losses, args.reshuffle, args.texts)))
+    if modes == 0 and args.transcript:
+        raise ValueError("--transcript needs --losses (query test) or --texts (n-gram test)")
+    if modes != 1:
+        raise ValueError("give either --demo or --transcript with --losses (or --reshuffle, or --transcript with --texts)")
     if args.demo:
         return run_demo_command(args)
     if args.reshuffle:
