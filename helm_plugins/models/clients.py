@@ -4,6 +4,12 @@ HELM's request cache is keyed on the request alone, so after a local checkpoint 
 model name, cached answers of the old weights would be served. This client keeps one cache per weights file
 (SQLite: `<host>-<sha of weights>.sqlite`), so rebuilding `helm-plugins/tiny-default` never mixes answers.
 
+Sampling is from the model's full distribution at the request's temperature and top_p: transformers' `generate`
+would otherwise truncate to its default top-k of 50 tokens (HELM's request has no top-k), which makes sampled
+outputs and their log-probabilities those of a truncated distribution (the sampled-token estimate of the
+entropy then runs low). The cache file name carries the sampling rule, so answers sampled under another rule
+are never served.
+
 Sampling is reproducible: each request seeds torch from its own contents (prompt, decoding parameters and the
 request's `random` field), under a lock so that HELM's parallel threads cannot interleave the random stream.
 
@@ -19,7 +25,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Optional
 
-from helm.clients.huggingface_client import HuggingFaceClient
+from helm.clients.huggingface_client import HuggingFaceClient, HuggingFaceServerFactory
 from helm.common.cache import CacheConfig, MongoCacheConfig, SqliteCacheConfig
 from helm.common.request import Request, RequestResult
 from helm.tokenizers.tokenizer import Tokenizer
@@ -27,6 +33,7 @@ from helm.tokenizers.tokenizer import Tokenizer
 from helm_plugins.models.checkpoints import PYTORCH_BIN, SAFETENSORS, validate_checkpoint
 
 WEIGHT_FILES = (SAFETENSORS, PYTORCH_BIN)
+SAMPLING_RULE = "fulldist"  # in the cache name: no implicit top-k
 
 
 def weights_fingerprint(checkpoint_dir: Path) -> str:
@@ -51,6 +58,9 @@ def cache_config_for_weights(cache_config: CacheConfig, fingerprint: str) -> Cac
 
 class LocalCheckpointClient(HuggingFaceClient):
     _sampling_lock = threading.Lock()
+    # transformers' loading sets process-wide state (e.g. weight tying and initialisation switches), so a load in
+    # one of HELM's threads must not overlap the validation of a client created in another
+    _loading_lock = threading.Lock()
 
     def __init__(
         self,
@@ -62,9 +72,10 @@ class LocalCheckpointClient(HuggingFaceClient):
         **kwargs,
     ):
         fingerprint = weights_fingerprint(Path(pretrained_model_name_or_path))
-        validate_checkpoint(Path(pretrained_model_name_or_path))  # at creation: HELM does not retry that
+        with self._loading_lock:
+            validate_checkpoint(Path(pretrained_model_name_or_path))  # at creation: HELM does not retry that
         super().__init__(
-            cache_config=cache_config_for_weights(cache_config, fingerprint),
+            cache_config=cache_config_for_weights(cache_config, f"{fingerprint}-{SAMPLING_RULE}"),
             tokenizer=tokenizer,
             pretrained_model_name_or_path=pretrained_model_name_or_path,
             end_of_text_token=end_of_text_token,
@@ -76,6 +87,14 @@ class LocalCheckpointClient(HuggingFaceClient):
         import torch
 
         key = json.dumps({k: v for k, v in asdict(request).items() if k != "multimodal_prompt"}, sort_keys=True, default=str)
+        with self._loading_lock:  # loads the model once (HELM's factory keeps it), before any cache lookup
+            server = HuggingFaceServerFactory.get_server(
+                helm_model_name=request.model,
+                pretrained_model_name_or_path=self._pretrained_model_name_or_path,
+                wrapped_tokenizer=self._wrapped_tokenizer,
+                **self._kwargs,
+            )
+            server.model.generation_config.top_k = 0  # 0 disables transformers' default top-k warper
         with self._sampling_lock:
             torch.manual_seed(int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "little"))
             return super().make_request(request)

@@ -109,8 +109,9 @@ def from_suite(args: argparse.Namespace) -> int:
         print(f"{model}: mean H_t by temperature " + ", ".join(f"{t}: {h:.4f}" for t, h in sorted(by_temperature.items())))
     if "scaling" in report:
         scaling = report["scaling"]
-        print(f"EntCE ~ N^{scaling['exponent']:+.3f} over {len(scaling['fitted_models'])} models"
-              + (f" (not fitted, EntCE <= 0: {', '.join(scaling['not_positive'])})" if scaling["not_positive"] else ""))
+        print(f"EntCE ~ N^{scaling['exponent']:+.3f}, 95% interval [{scaling['ci_low']:+.3f}, {scaling['ci_high']:+.3f}], "
+              f"over {len(scaling['fitted_models'])} models"
+              + (f" (EntCE <= 0, fitted too: {', '.join(scaling['not_positive'])})" if scaling["not_positive"] else ""))
     print(f"report: {output}/results.json, {output}/entropy_calibration.png")
     return 0
 
@@ -127,10 +128,8 @@ def family(args: argparse.Namespace) -> int:
     for m in report["models"]:
         print(f"| {m['width']} | {m['parameters']:,} | {m['final_val_loss']:.3f} | {m['entce']:+.4f} | {m['entce_stderr']:.4f} | "
               f"{m['mean_entropy']:.4f} | {m['mean_log_loss']:.4f} |")
-    if report["exponent"] is None:
-        print(f"no scaling exponent: fewer than 3 models with EntCE > 0 (fitted: {report['fitted']})")
-    else:
-        print(f"EntCE ~ N^{report['exponent']:+.3f} over widths {report['fitted']}")
+    fit = report["scaling"]
+    print(f"EntCE ~ N^{fit['exponent']:+.3f}, 95% interval [{fit['ci_low']:+.3f}, {fit['ci_high']:+.3f}], over widths {report['fitted']}")
     print(f"report: {output}/family.json, {output}/entce_scaling.png")
     return 0
 

@@ -1,7 +1,7 @@
 """The EntCE scaling exponent over a model family trained here: GPTs of several widths trained by the pretraining
 runner on the same synthetic documents for the same number of steps, each measured exactly (entropies from the
-logits) on the same held-out documents at temperature 1, then the paper's fit, log EntCE = slope log N + b
-(`np.polyfit` over the sizes with a positive EntCE).
+logits) on the same held-out documents at temperature 1, then the paper's law EntCE = A N^b,
+fitted on every size (EntCE <= 0 included) weighted by each model's standard error, with a 95% interval on b.
 """
 
 import json
@@ -60,11 +60,9 @@ def run_family(config: EntropyScalingConfig, output_dir: Path, progress: bool = 
         measured = entropy_calibration_error(entropies, log_losses).as_dict()
         models.append({"width": width, "parameters": result.num_parameters, "final_val_loss": result.final_val_loss,
                        **{k: v for k, v in measured.items() if not k.endswith("_per_step")}})
-    sizes = [m["parameters"] for m in models]
-    values = [m["entce"] for m in models]
-    positive = [i for i, v in enumerate(values) if v > 0]
-    report = {"models": models, "fitted": [models[i]["width"] for i in positive]}
-    report["exponent"] = scaling_exponent([sizes[i] for i in positive], [values[i] for i in positive]) if len(positive) >= 3 else None
+    fit = scaling_exponent([m["parameters"] for m in models], [m["entce"] for m in models],
+                           [m["entce_stderr"] for m in models])
+    report = {"models": models, "fitted": [m["width"] for m in models], "exponent": fit.exponent, "scaling": fit.as_dict()}
     (output_dir / "family.json").write_text(json.dumps(report, indent=1))
     plot_family(report, output_dir / "entce_scaling.png")
     return report
@@ -81,11 +79,10 @@ def plot_family(report: dict, path: Path) -> None:
     stderr = np.array([m["entce_stderr"] for m in report["models"]])
     figure, axis = plt.subplots(figsize=(6, 4.2))
     axis.errorbar(sizes, entce, yerr=stderr, fmt="o", capsize=3, label="EntCE +- s.e. (temperature 1)")
-    if report["exponent"] is not None:
-        keep = entce > 0
-        intercept = np.mean(np.log(entce[keep]) - report["exponent"] * np.log(sizes[keep]))
-        grid = np.geomspace(sizes.min(), sizes.max(), 20)
-        axis.plot(grid, np.exp(intercept) * grid ** report["exponent"], "--", label=f"fit: EntCE ~ N^{report['exponent']:+.2f}")
+    fit = report["scaling"]
+    grid = np.geomspace(sizes.min(), sizes.max(), 20)
+    axis.plot(grid, fit["amplitude"] * grid ** fit["exponent"], "--",
+              label=f"fit: EntCE ~ N^{fit['exponent']:+.2f} [{fit['ci_low']:+.2f}, {fit['ci_high']:+.2f}]")
     axis.set_xscale("log")
     axis.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     axis.axhline(0, color="gray", lw=0.5)

@@ -8,7 +8,8 @@ temperature 1). `part=loss`: per step t, the negative log-probability of the t-t
 
 Per-step means are stats named `entropy_at_step` / `log_loss_at_step` with the step in `sub_split`. The loss run
 looks up the generation run of the same model at temperature 1 on the same documents in the suite (run it first)
-and adds EntCE = mean over steps of (H_t - L_t), its standard error and its trend over steps.
+and adds EntCE = mean over steps of (H_t - L_t), its standard error (prompts as the unit: the samples of a
+document and its human continuation share it) and its trend over steps.
 """
 
 import json
@@ -50,6 +51,19 @@ def end_of_text_token(model_deployment: str) -> Optional[str]:
         return None
     config = get_tokenizer_config(deployment.tokenizer_name) if deployment.tokenizer_name else None
     return config.end_of_text_token if config else None
+
+
+def truncating_client(model_deployment: str) -> bool:
+    """Whether the deployment is served by HELM's own Hugging Face client, whose sampling goes through
+    transformers' default top-k of 50: its sampled tokens' log-probabilities are those of the truncated
+    distribution, and their mean underestimates the generation entropy (this package's local-checkpoint client
+    samples from the full distribution)."""
+    from helm.benchmark.model_deployment_registry import get_model_deployment
+
+    try:
+        return get_model_deployment(model_deployment).client_spec.class_name == "helm.clients.huggingface_client.HuggingFaceClient"
+    except ValueError:
+        return False
 
 
 def continuation_token_losses(tokens, continuation: str) -> List[float]:
@@ -108,6 +122,10 @@ class EntropyCalibrationMetric(MetricInterface):
         self, scenario_state: ScenarioState, metric_service: MetricService, eval_cache_path: str, parallelism: int
     ) -> MetricResult:
         sequences, failed = self._sequences(scenario_state)
+        if self.part == "generation" and truncating_client(scenario_state.adapter_spec.model_deployment):
+            hwarn(f"{RUN_SPEC_NAME}: {scenario_state.adapter_spec.model_deployment} is served by HELM's Hugging Face client, "
+                  "which samples from the top 50 tokens only: the entropy estimate is that of the truncated distribution "
+                  "and EntCE is biased low (serve the checkpoint with helm_plugins.models.clients.LocalCheckpointClient)")
         split = scenario_state.request_states[0].instance.split if scenario_state.request_states else "test"
         rows = [row for rows in sequences.values() for row in rows if row]
         non_finite = [i for i, rows in sequences.items() if any(not math.isfinite(x) for row in rows for x in row)]
@@ -135,31 +153,31 @@ class EntropyCalibrationMetric(MetricInterface):
         ]
         if self.part == "loss":
             aggregated += self._entce(scenario_state, Path(eval_cache_path).parent, per_step,
-                                      [s.stats[0].mean for s in per_instance], split)
+                                      {s.instance_id: s.stats[0].mean for s in per_instance}, split)
         return MetricResult(aggregated_stats=aggregated, per_instance_stats=per_instance)
 
-    def _entce(self, scenario_state: ScenarioState, suite: Path, log_loss_per_step, per_sequence_log_loss, split) -> List[Stat]:
+    def _entce(self, scenario_state: ScenarioState, suite: Path, log_loss_per_step, per_instance_log_loss, split) -> List[Stat]:
         partner = find_partner_run(suite, scenario_state.adapter_spec.model, self.documents_args)
         if partner is None:
             hwarn(f"{RUN_SPEC_NAME}: no part=generation run at temperature 1 of {scenario_state.adapter_spec.model} on "
                   f"the same documents in {suite}; EntCE is left out (run the generation entry first)")
             return []
-        entropy_per_step, per_sequence_entropy = read_curve(partner, "generation")
-        result = entce_from_curves(entropy_per_step, log_loss_per_step, per_sequence_entropy, per_sequence_log_loss)
+        entropy_per_step, per_instance_entropy = read_curve(partner, "generation")
+        result = entce_from_curves(entropy_per_step, log_loss_per_step, per_instance_entropy, per_instance_log_loss)
         return [_stat("entce", result.entce, split), _stat("entce_stderr", result.entce_stderr, split),
                 _stat("slope_per_step", result.slope_per_step, split), _stat("mean_entropy", result.mean_entropy, split)]
 
 
-def read_curve(run_dir: Path, part: str) -> Tuple[List[float], List[float]]:
-    """(per-step means in step order, per-instance means) of a finished hp_entce run."""
+def read_curve(run_dir: Path, part: str) -> Tuple[List[float], Dict[str, float]]:
+    """(per-step means in step order, {instance id: mean over its sequences}) of a finished hp_entce run."""
     per_step = sorted(
         (s["name"]["sub_split"], s["mean"]) for s in json.loads((run_dir / "stats.json").read_text())
         if s["name"]["name"] == PER_STEP[part] and s["name"].get("sub_split")
     )
-    per_instance = [
-        stat["mean"] for row in json.loads((run_dir / "per_instance_stats.json").read_text())
+    per_instance = {
+        row["instance_id"]: stat["mean"] for row in json.loads((run_dir / "per_instance_stats.json").read_text())
         for stat in row["stats"] if stat["name"]["name"] == PER_SEQUENCE[part]
-    ]
+    }
     return [v for _, v in per_step], per_instance
 
 

@@ -54,19 +54,18 @@ def suite_report(suite_dir: Path, sizes: Optional[Dict[str, float]] = None) -> d
 
 
 def scaling_fit(models: dict, sizes: Dict[str, float]) -> dict:
-    """The EntCE scaling exponent over the models with a size; a log-log fit needs EntCE > 0 (models with
-    EntCE <= 0 are listed, not fitted)."""
+    """The EntCE scaling exponent with its 95% interval over every model with a size (EntCE <= 0 included),
+    weighted by the models' standard errors."""
     sized = sorted((m for m in models if m in sizes), key=lambda m: sizes[m])
-    positive = [m for m in sized if models[m]["entce"] > 0]
     result = {"models": sized, "sizes": [sizes[m] for m in sized], "entce": [models[m]["entce"] for m in sized],
-              "not_positive": [m for m in sized if m not in positive], "without_size": sorted(set(models) - set(sizes))}
-    if len(positive) < 3:
-        raise ValueError(
-            f"{len(positive)} models have a size and a positive EntCE ({', '.join(positive) or 'none'}); "
-            f"the exponent needs >= 3 (not positive: {result['not_positive']}, without a size: {result['without_size']})"
-        )
-    result["exponent"] = scaling_exponent([sizes[m] for m in positive], [models[m]["entce"] for m in positive])
-    result["fitted_models"] = positive
+              "not_positive": [m for m in sized if models[m]["entce"] <= 0], "without_size": sorted(set(models) - set(sizes))}
+    if len(sized) < 3:
+        raise ValueError(f"{len(sized)} models have a size ({', '.join(sized) or 'none'}); the exponent needs >= 3 "
+                         f"(without a size: {result['without_size']})")
+    stderr = [models[m]["entce_stderr"] for m in sized]
+    fit = scaling_exponent(result["sizes"], result["entce"], stderr if all(np.isfinite(stderr)) and min(stderr) > 0 else None)
+    result.update(fit.as_dict())
+    result["fitted_models"] = sized
     return result
 
 
@@ -82,13 +81,13 @@ def plot(report: dict, path: Path) -> None:
     if scaling:
         fit = axes[0, 1]
         sizes, entce = np.array(scaling["sizes"]), np.array(scaling["entce"])
-        positive = entce > 0
-        fit.loglog(sizes[positive], entce[positive], "o")
-        grid = np.geomspace(sizes[positive].min(), sizes[positive].max(), 20)
-        fitted = np.array([scaling["sizes"][scaling["models"].index(m)] for m in scaling["fitted_models"]])
-        values = np.array([report["models"][m]["entce"] for m in scaling["fitted_models"]])
-        intercept = np.mean(np.log(values) - scaling["exponent"] * np.log(fitted))
-        fit.loglog(grid, np.exp(intercept) * grid ** scaling["exponent"], "--", label=f"slope {scaling['exponent']:+.3f}")
+        stderr = np.array([report["models"][m]["entce_stderr"] for m in scaling["models"]])
+        fit.errorbar(sizes, entce, yerr=stderr, fmt="o", capsize=3)
+        grid = np.geomspace(sizes.min(), sizes.max(), 20)
+        fit.plot(grid, scaling["amplitude"] * grid ** scaling["exponent"], "--",
+                 label=f"EntCE ~ N^{scaling['exponent']:+.3f} [{scaling['ci_low']:+.3f}, {scaling['ci_high']:+.3f}]")
+        fit.set_xscale("log")
+        fit.axhline(0, color="gray", lw=0.5)
         fit.set(xlabel="parameters", ylabel="EntCE", title="EntCE scaling over model size")
         fit.legend()
     figure.tight_layout()

@@ -25,6 +25,8 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--train-size", type=int, help="training examples D of the models file")
     parser.add_argument("--from-suite", metavar="SUITE", help="the frontier across the models of SUITE's hp_fairness runs")
     parser.add_argument("--contested", metavar="MODEL", help="with --from-suite: check for a less discriminatory alternative")
+    parser.add_argument("--epsilon", type=finite_float, default=0.005,
+                        help="loss tolerance: an alternative may have up to this much more loss (default 0.005)")
     parser.add_argument("--delta", type=finite_float, default=0.0, help="with --contested: the gap reduction that counts (default 0)")
     add_runner_arguments(parser, "epochs=5", "fairness_frontier_output")
 
@@ -61,17 +63,20 @@ def run(args: argparse.Namespace) -> int:
         if not args.train_size:
             raise ValueError("--models needs --train-size (the models' training examples)")
         runs = read_models(args.models)
-        result = analyse(runs, args.train_size, output)
+        result = analyse(runs, args.train_size, output, args.epsilon)
     fit, error = result["fit"], result["extrapolation_error"]
     print("fit (conservative) on sizes " + ", ".join(f"{s:,}" for s in result["fit_sizes"]) + ": "
           + ", ".join(f"{k} = {fit[k]:.4g}" for k in ("C1", "C2", "C3", "C4", "c", "c1", "c2"))
           + f"; max violation {fit['max_violation']:.1e}")
+    baseline = result["baseline_error"]
     print(f"extrapolated to {result['held_out_size']:,} parameters: mean |error| {error['mean_abs']:.4f}, "
-          f"max {error['max_abs']:.4f}, {error['share_of_points_at_or_above_curve']:.0%} of its frontier at or above the curve")
+          f"max {error['max_abs']:.4f}, {error['share_of_points_below_curve']:.0%} of its frontier below the curve; "
+          f"size-independent baseline: mean |error| {baseline['mean_abs']:.4f}")
     lda = result["less_discriminatory_alternative"]
     if lda["achievable_gap"] is not None:
         print(f"contested model (gap {lda['contested']['dp_gap']:.3f}, BCE {lda['contested']['bce']:.4f}): the predicted "
-              f"frontier reaches gap {lda['achievable_gap']:.3f} at no more loss (less discriminatory by {lda['improvement']:.3f})")
+              f"frontier reaches gap {lda['achievable_gap']:.3f} within {lda['epsilon']} of its loss (less discriminatory by "
+              f"{lda['improvement']:.3f}); {lda['trained_alternatives']} trained models of its size are fairer within that loss")
     else:
         print(f"contested model (gap {lda['contested']['dp_gap']:.3f}, BCE {lda['contested']['bce']:.4f}): below the "
               "predicted frontier, so no less discriminatory alternative is predicted at its loss")
@@ -117,7 +122,7 @@ def from_suite(args: argparse.Namespace) -> int:
 
     settings = suite_points(Path(args.output_path) / "runs" / args.from_suite)
     results = {setting: model_frontier(points, args.contested if any(p["model"] == args.contested for p in points) else None,
-                                       args.delta) for setting, points in settings.items()}
+                                       args.delta, args.epsilon) for setting, points in settings.items()}
     if args.contested and not any("less_discriminatory_alternative" in r for r in results.values()):
         raise ValueError(f"contested model {args.contested!r} has no hp_fairness run in suite {args.from_suite}")
     output = args.output or Path("fairness_frontier_output") / args.from_suite

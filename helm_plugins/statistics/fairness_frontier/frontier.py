@@ -13,7 +13,7 @@ unverified), with mu = c'' - Delta and model size N, data size D:
 Seven constants (C1, C2, C3, C4, c, c', c''). The fit is conservative: the curve must lie at or below every
 empirical frontier point (a true frontier is never above an observed model), which SLSQP enforces as
 inequality constraints. The "less discriminatory alternative" check asks how much smaller |Delta| the
-(extrapolated) frontier reaches at a contested model's loss.
+(extrapolated) frontier reaches at a comparable loss: the contested model's loss plus a tolerance epsilon.
 """
 
 from dataclasses import asdict, dataclass
@@ -112,17 +112,19 @@ class FrontierFit:
 def fit_frontier(
     delta: Sequence[float], loss: Sequence[float], n: Sequence[float], d: Sequence[float],
     conservative: bool = True, fixed_c4: Optional[float] = 0.5, starts: int = 20, seed: int = 0,
+    size_independent: bool = False,
 ) -> FrontierFit:
     """Least squares of the closed form on frontier points (one row per point, with its model and data size),
     constrained to lie at or below every point when `conservative`. C4 is fixed (0.5, as the paper often does)
-    unless data sizes vary. Several random starts; the best feasible one is kept."""
+    unless data sizes vary. Several random starts; the best feasible one is kept. `size_independent` fixes
+    C2 = 0: one frontier for every size (the baseline an extrapolation must beat)."""
     delta, loss, n, d = (np.asarray(v, dtype=float) for v in (delta, loss, n, d))
     if not (len(delta) == len(loss) == len(n) == len(d)):
         raise ValueError("delta, loss, n and d must have the same length")
     free = 6 if fixed_c4 is not None else 7
     if len(delta) < free:
         raise ValueError(f"{len(delta)} frontier points cannot determine {free} free constants")
-    if len(np.unique(n)) < 2:
+    if len(np.unique(n)) < 2 and not size_independent:
         raise ValueError("the frontier fit needs at least two model sizes")
     if not (np.all(np.isfinite(delta)) and np.all(np.isfinite(loss))):
         raise ValueError("non-finite frontier points")
@@ -142,7 +144,7 @@ def fit_frontier(
         residual = frontier_loss(delta, n, d, unpack(x)) - loss
         return float(np.mean(residual**2)) if np.all(np.isfinite(residual)) else 1e6
 
-    bounds = [(-10, 10), (0, 1e4), (0.05, 3), (0, 1), (0, 1), (high + 1e-3, low + 1 - 1e-3)]
+    bounds = [(-10, 10), (0, 0) if size_independent else (0, 1e4), (0.05, 3), (0, 1), (0, 1), (high + 1e-3, low + 1 - 1e-3)]
     if fixed_c4 is None:
         bounds.append((0.05, 3))
     constraints = [{"type": "ineq", "fun": lambda x: loss - frontier_loss(delta, n, d, unpack(x))}] if conservative else []
@@ -150,7 +152,7 @@ def fit_frontier(
     best = None
     for _ in range(starts):
         x0 = [rng.uniform(lo, hi) for lo, hi in bounds]
-        x0[1] = rng.uniform(0, 10)
+        x0[1] = 0.0 if size_independent else rng.uniform(0, 10)
         x0[0] = loss.min() - rng.uniform(0, 0.5)
         result = minimize(objective, x0, method="SLSQP", bounds=bounds, constraints=constraints,
                           options={"maxiter": 500, "ftol": 1e-12})
@@ -165,12 +167,23 @@ def fit_frontier(
 
 
 def less_discriminatory_alternative(fit: FrontierFit, contested_delta: float, contested_loss: float, n: float, d: float,
-                                    grid: int = 2001) -> dict:
-    """How much closer to parity the predicted frontier gets at no more than the contested model's loss."""
+                                    epsilon: float = 0.0, grid: int = 2001) -> dict:
+    """How much closer to parity the predicted frontier gets at a comparable loss: no more than the contested
+    model's loss plus the tolerance `epsilon` (in loss units; the paper's question allows a comparable, not only
+    a lower, loss). A model on the frontier has no alternative at epsilon = 0 but has one for any epsilon > 0."""
+    if not (np.isfinite(epsilon) and epsilon >= 0):
+        raise ValueError(f"the loss tolerance epsilon must be finite and >= 0, got {epsilon}")
     deltas = np.linspace(fit.c2 - 1 + 1e-4, fit.c2 - 1e-4, grid)
     losses = fit.loss(deltas, n, d)
-    feasible = np.isfinite(losses) & (losses <= contested_loss)
+    feasible = np.isfinite(losses) & (losses <= contested_loss + epsilon)
     if not feasible.any():
-        return {"achievable_gap": None, "improvement": 0.0}
+        return {"epsilon": epsilon, "achievable_gap": None, "improvement": 0.0}
     best = float(np.min(np.abs(deltas[feasible])))
-    return {"achievable_gap": best, "improvement": float(abs(contested_delta) - best)}
+    return {"epsilon": epsilon, "achievable_gap": best, "improvement": float(max(abs(contested_delta) - best, 0.0))}
+
+
+def empirical_alternatives(points: Sequence[dict], contested: dict, epsilon: float = 0.0, delta: float = 0.0) -> list:
+    """The trained models (dicts with dp_gap and bce) other than `contested` whose loss is at most the contested
+    loss + epsilon and whose |gap| is at least `delta` smaller."""
+    return [p for p in points if p is not contested and p["bce"] <= contested["bce"] + epsilon
+            and abs(p["dp_gap"]) <= abs(contested["dp_gap"]) - delta and abs(p["dp_gap"]) < abs(contested["dp_gap"])]

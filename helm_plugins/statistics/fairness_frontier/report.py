@@ -14,7 +14,7 @@ from typing import Dict, List, Optional
 import numpy as np
 from helm.common.hierarchical_logger import hwarn
 
-from helm_plugins.statistics.fairness_frontier.frontier import pareto_frontier
+from helm_plugins.statistics.fairness_frontier.frontier import empirical_alternatives, pareto_frontier
 
 
 CONSTANT = "(constant: the base rate)"
@@ -72,7 +72,9 @@ def pareto_optimal(points: List[dict]) -> List[str]:
     return [p["model"] for p in points if not any(dominates(q, p) for q in points if q is not p)]
 
 
-def model_frontier(points: List[dict], contested: Optional[str] = None, delta: float = 0.0) -> dict:
+def model_frontier(points: List[dict], contested: Optional[str] = None, delta: float = 0.0, epsilon: float = 0.0) -> dict:
+    """The frontier of the models; with `contested`, the less-discriminatory-alternative check: models and
+    frontier points at most `epsilon` more loss than the contested model and at least `delta` closer to parity."""
     array = np.array([[p["dp_gap"], p["bce"]] for p in points])
     hull = pareto_frontier(array)
     result = {"models": points, "frontier": hull.tolist(), "pareto_optimal": pareto_optimal(points)}
@@ -81,12 +83,11 @@ def model_frontier(points: List[dict], contested: Optional[str] = None, delta: f
         if not matches:
             raise ValueError(f"contested model {contested!r} has no run here; models: {[p['model'] for p in points]}")
         c = matches[0]
-        gap = achievable_gap(hull, c["bce"])
-        alternatives = [p["model"] for p in points if p["model"] != contested and p["bce"] <= c["bce"]
-                        and abs(p["dp_gap"]) <= abs(c["dp_gap"]) - delta]
+        gap = achievable_gap(hull, c["bce"] + epsilon)
+        alternatives = [p["model"] for p in empirical_alternatives(points, c, epsilon, delta)]
         improvement = abs(c["dp_gap"]) - gap if gap is not None else 0.0
         result["less_discriminatory_alternative"] = {
-            "contested": c, "delta": delta, "achievable_gap": gap, "improvement": improvement,
+            "contested": c, "delta": delta, "epsilon": epsilon, "achievable_gap": gap, "improvement": improvement,
             "exists": improvement >= delta and improvement > 0, "alternative_models": alternatives,
         }
     return result

@@ -2,9 +2,15 @@
 
     helm-plugins provenance --demo --suite demo          # models trained here: Alice, Bob (derived), Carol (not)
     helm-plugins provenance --transcript alice.jsonl --losses bob.jsonl --reference ref.jsonl --name org/bob
+    helm-plugins provenance --reshuffle scores.jsonl --name org/bob          # observational: reshuffled retrainings
+    helm-plugins provenance --transcript alice.jsonl --texts bob_texts.jsonl --name org/bob   # observational: n-grams
 
 A transcript is JSONL {"id", "text", "position"}; loss files are JSONL {"id", "loss"} (mean token negative
-log-likelihood of each transcript example under the suspect and under a reference model).
+log-likelihood of each transcript example under the suspect and under a reference model). A reshuffle scores file
+is JSONL {"model", "score", "original"}: the summed completion log-probability of the suspect's texts under
+Alice's real run ("original": true, exactly one) and under K retrainings of its last phase on reshuffled orders.
+A texts file is JSONL {"id", "text"} of texts the suspect generated; the n-gram test matches their word n-grams
+(2 to 8 words) in the transcript's documents and correlates the matched counts with the training positions.
 """
 
 import argparse
@@ -20,6 +26,9 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--transcript", type=Path, help="Alice's training transcript (JSONL id, text, position)")
     parser.add_argument("--losses", type=Path, help="the suspect's per-example losses (JSONL id, loss)")
     parser.add_argument("--reference", type=Path, help="a reference model's per-example losses (JSONL id, loss)")
+    parser.add_argument("--reshuffle", type=Path, help="observational reshuffle test: JSONL model, score, original")
+    parser.add_argument("--texts", type=Path, help="observational n-gram test: the suspect's generated texts (JSONL id, text)")
+    parser.add_argument("--bins", type=int, default=20, help="step bins of the n-gram test")
     parser.add_argument("--name", default="suspect", help="the suspect model's name in tables and HELM runs")
     parser.add_argument("--permutations", type=int, default=999, help="Monte-Carlo permutations of the null")
     add_runner_arguments(parser, "examples=500", "provenance_output")
@@ -28,10 +37,17 @@ def add_parser(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from helm_plugins.statistics.provenance.report import TABLE_HEADER, format_result, test_from_files, write_helm_run
 
-    if args.demo == bool(args.transcript or args.losses):
-        raise ValueError("give either --demo or --transcript with --losses")
+    modes = sum(map(bool, (args.demo, args.losses, args.reshuffle, args.texts)))
+    if modes == 0 and args.transcript:
+        raise ValueError("--transcript needs --losses (query test) or --texts (n-gram test)")
+    if modes != 1:
+        raise ValueError("give either --demo or --transcript with --losses (or --reshuffle, or --transcript with --texts)")
     if args.demo:
         return run_demo_command(args)
+    if args.reshuffle:
+        return run_reshuffle(args)
+    if args.texts:
+        return run_ngram(args)
     if not (args.transcript and args.losses):
         raise ValueError("--transcript needs --losses (and optionally --reference)")
     result = test_from_files(args.transcript, args.losses, args.reference, args.permutations)
@@ -43,6 +59,68 @@ def run(args: argparse.Namespace) -> int:
         description = f"Query test of {args.name} against the transcript {args.transcript}."
         write_helm_run(suite_dir(args), args.name, result, description, str(args.reference) if args.reference else None)
     return 0
+
+
+def run_reshuffle(args: argparse.Namespace) -> int:
+    from helm_plugins.common.jsonl import number_field, read_jsonl_rows
+    from helm_plugins.statistics.provenance.hypothesis_tests import reshuffle_test
+
+    original, others = [], []
+    for line, row in read_jsonl_rows(args.reshuffle):
+        score = number_field(args.reshuffle, line, row, "score")
+        if not isinstance(row.get("original", False), bool):
+            raise ValueError(f"{args.reshuffle}:{line}: field 'original' must be true or false")
+        (original if row.get("original") else others).append(score)
+    if len(original) != 1:
+        raise ValueError(f"{args.reshuffle}: {len(original)} rows have \"original\": true; exactly one must (Alice's real run)")
+    result = reshuffle_test(original + others)
+    print(f"reshuffle test of {args.name}: rank p = {result.rank_p:.4f} (K = {result.k}, floor {1 / (result.k + 1):.4f}), "
+          f"z = {result.z:+.2f}, normal p = {result.normal_p:.2e}")
+    _write(args, "reshuffle_test.json", result.as_dict(), {"reshuffle_rank_p": result.rank_p, "reshuffle_z": result.z},
+           f"Reshuffle test of {args.name}: its texts scored under Alice's run and {result.k} reshuffled retrainings.")
+    return 0
+
+
+def run_ngram(args: argparse.Namespace) -> int:
+    from helm_plugins.common.jsonl import read_jsonl_rows
+    from helm_plugins.statistics.provenance.hypothesis_tests import partition_test
+    from helm_plugins.statistics.provenance.transcript import read_transcript
+
+    if not args.transcript:
+        raise ValueError("--texts needs --transcript (Alice's documents and their training positions)")
+    examples = read_transcript(args.transcript)
+    texts = []
+    for line, row in read_jsonl_rows(args.texts):
+        if not isinstance(row.get("text"), str) or not row["text"].strip():
+            raise ValueError(f"{args.texts}:{line}: missing or empty string field 'text'")
+        texts.append(row["text"].split())
+    vocabulary: dict = {}
+    encode = lambda words: [vocabulary.setdefault(w, len(vocabulary)) for w in words]  # noqa: E731
+    documents = [encode(e.text.split()) for e in examples]
+    result = partition_test([e.position for e in examples], documents, [encode(t) for t in texts],
+                            bins=min(args.bins, len(examples)), permutations=args.permutations)
+    print(f"n-gram test of {args.name}: Spearman {result.spearman:+.3f} over {result.bins} step bins "
+          f"({result.positions} matched positions in {len(texts)} texts), permutation p = {result.permutation_p:.4f}")
+    _write(args, "ngram_test.json", result.as_dict(), {"partition_spearman": result.spearman, "partition_p": result.permutation_p},
+           f"n-gram (partition) test of {args.name}'s texts against the transcript {args.transcript}.")
+    return 0
+
+
+def _write(args: argparse.Namespace, filename: str, result: dict, stats: dict, description: str) -> None:
+    from helm_plugins.common.results import RunRecord, make_stat, write_run_directory
+
+    output = args.output or Path("provenance_output") / Path(args.name).name
+    output.mkdir(parents=True, exist_ok=True)
+    (output / filename).write_text(json.dumps(result, indent=1))
+    if suite_dir(args):
+        test = filename.split("_")[0]
+        write_run_directory(suite_dir(args), RunRecord(
+            name=f"hp_provenance_{test}:model={args.name}", scenario_name="hp_provenance", scenario_description=description,
+            scenario_class="helm_plugins.statistics.provenance.hypothesis_tests", scenario_args={"test": test},
+            model=args.name, method="provenance", groups=["hp_provenance"],
+            stats=[make_stat(k, v) for k, v in stats.items()],
+        ))
+    print(f"report: {output}/{filename}")
 
 
 def run_demo_command(args: argparse.Namespace) -> int:

@@ -4,7 +4,8 @@
     helm-plugins relative-scaling --models models.jsonl --subgroup rare --baseline frequent
 
 A models file is JSONL, one model per line: {"flops": ..., "<subgroup>": mean error, ...} and optionally
-"<subgroup>_items": [per-item errors] (then the bootstrap also resamples items).
+"<subgroup>_items": [per-item errors] (checked, kept with the demo's models). The interval on dbeta is the
+regression's t interval over models.
 """
 
 import argparse
@@ -30,7 +31,6 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--accuracy", action="store_true", help="the metric is an accuracy: error = 1 - metric")
     parser.add_argument("--subgroup", default="rare", help="the subgroup whose gap is tracked (with --from-suite: a run-name substring)")
     parser.add_argument("--baseline", default="frequent", help="the reference subgroup")
-    parser.add_argument("--bootstrap", type=int, default=2000, help="bootstrap resamples for the interval")
     add_runner_arguments(parser, "steps=[50,100,200]", "relative_scaling_output")
 
 
@@ -53,11 +53,11 @@ def run(args: argparse.Namespace) -> int:
 
         if not args.compute:
             raise ValueError("--from-suite needs --compute (CSV model,flops)")
-        flops, errors, items, models = family_errors(
+        flops, errors, _, models = family_errors(
             Path(args.output_path) / "runs" / args.from_suite, read_model_table(args.compute, "flops"), args.metric, names, args.accuracy
         )
         rows = [{"model": m, "flops": f, **{n: errors[n][i] for n in names}} for i, (m, f) in enumerate(zip(models, flops))]
-        result = analyse(flops, errors, items, *names, rows, output, args.bootstrap)
+        result = analyse(flops, errors, *names, rows, output)
     else:
         rows = []
         for number, row in read_jsonl_rows(args.models):
@@ -67,17 +67,12 @@ def run(args: argparse.Namespace) -> int:
                 if f"{name}_items" in row:
                     number_list_field(args.models, number, row, f"{name}_items")
             rows.append(row)
-        items = None
-        if all(f"{n}_items" in r for n in names for r in rows):
-            items = {n: np.array([r[f"{n}_items"] for r in rows], dtype=float) for n in names}
         result = analyse(
             np.array([r["flops"] for r in rows], dtype=float),
             {n: np.array([r[n] for r in rows], dtype=float) for n in names},
-            items,
             *names,
             [{"flops": r["flops"], **{n: r[n] for n in names}} for r in rows],
             output,
-            args.bootstrap,
             source=f"{args.models}: ",
         )
     for name, law in result["power_laws"].items():

@@ -46,7 +46,6 @@ class RelativeScalingDemoConfig(BaseModel):
     n_embd: int = Field(64, gt=0)
     n_layer: int = Field(2, gt=0)
     batch_size: int = Field(16, gt=0)
-    bootstrap: int = Field(2000, gt=0)
     seed: int = 0
     threads: Optional[int] = Field(None, gt=0)
 
@@ -113,32 +112,26 @@ def run_demo(config: RelativeScalingDemoConfig, output_dir: Path, progress: bool
     return analyse(
         np.array([r["flops"] for r in rows]),
         {name: np.array([r[name] for r in rows]) for name in names},
-        {name: np.array([r[f"{name}_items"] for r in rows]) for name in names},
         *names,
         [{k: v for k, v in r.items() if not k.endswith("_items")} for r in rows],
         output_dir,
-        bootstrap=config.bootstrap,
-        seed=config.seed,
     )
 
 
 def analyse(
     flops: np.ndarray,
     errors: Dict[str, np.ndarray],
-    items: Optional[Dict[str, np.ndarray]],
     subgroup: str,
     baseline: str,
     models: List[dict],
     output_dir: Path,
-    bootstrap: int = 2000,
-    seed: int = 0,
     source: str = "",
 ) -> dict:
     """Power laws of both subgroups, the relative law of `subgroup` against `baseline`, results.json and the
     plot; `models` (one dict per model, in the order of `flops`) is kept in the results. `source` prefixes the
     subgroup names in errors."""
     laws = {name: fit_power_law(flops, errors[name], f"{source}{name}") for name in (subgroup, baseline)}
-    relative = relative_law(flops, errors, subgroup, baseline, item_errors=items, bootstrap=bootstrap, seed=seed)
+    relative = relative_law(flops, errors, subgroup, baseline)
     result = {"power_laws": {name: vars(law) for name, law in laws.items()}, "relative": relative.as_dict(), "models": models}
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,6 @@
 """Relative scaling over finished HELM runs: the runs of a model family in a suite, a compute table, and two
 subgroups of runs (selected by a substring of the run name, e.g. a scenario argument) give per-model errors and,
-from the per-instance stats, per-item errors for the bootstrap.
+from the per-instance stats, per-item errors (instances matched by id across models).
 
     helm-plugins relative-scaling --from-suite S --compute compute.csv --metric exact_match --accuracy \\
         --subgroup 'subject=econometrics' --baseline 'subject=us_foreign_policy'

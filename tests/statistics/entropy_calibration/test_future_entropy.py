@@ -76,5 +76,6 @@ def test_family_fit_over_widths(tmp_path, capsys):
     report = json.loads((tmp_path / "family.json").read_text())
     sizes = [m["parameters"] for m in report["models"]]
     assert [m["width"] for m in report["models"]] == [8, 16, 32] and sizes == sorted(sizes)
-    assert (report["exponent"] is None) == (len(report["fitted"]) < 3)
+    fit = report["scaling"]
+    assert report["fitted"] == [8, 16, 32] and fit["ci_low"] < fit["exponent"] < fit["ci_high"]
     assert "| width | parameters |" in capsys.readouterr().out and (tmp_path / "entce_scaling.png").is_file()

@@ -73,6 +73,25 @@ def test_sampled_token_estimate_matches_the_exact_entropy(suite, exact):
     assert generation[("mean_entropy", None)] == pytest.approx(entropies.mean(), abs=0.12)
 
 
+def test_helm_run_samples_carry_full_distribution_logprobs(suite):
+    """Through helm-run, each sampled token's log-probability is the full softmax's at the run's temperature (a
+    top-k-truncated sampler reports higher ones and biases the entropy estimate low)."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from helm_plugins.models.registration import TINY_DEFAULT_DIR
+    from tests.statistics.entropy_calibration.test_full_distribution import rescore
+
+    model = AutoModelForCausalLM.from_pretrained(TINY_DEFAULT_DIR, local_files_only=True).eval()
+    tokenizer = AutoTokenizer.from_pretrained(TINY_DEFAULT_DIR, local_files_only=True)
+    root = suite / "out" / "runs" / "e"
+    for run_dir, tau in ((runs(suite)["generation"], 1.0), (next(root.glob("hp_entce:part=generation,*tau=0.5*")), 0.5)):
+        states = json.loads((run_dir / "scenario_state.json").read_text())["request_states"][:4]
+        rows = [row for state in states for completion in state["result"]["completions"]
+                for row in rescore(model, tokenizer, state["request"]["prompt"], completion["tokens"], tau)]
+        assert len(rows) >= 50
+        np.testing.assert_allclose([gap for gap, _, _ in rows], 0, atol=1e-4)
+
+
 def test_loss_run_pairs_with_the_generation_run(suite):
     loss, generation = stats(runs(suite)["loss"]), stats(runs(suite)["generation"])
     h = np.array([generation[("entropy_at_step", f"step {t:04d}")] for t in range(1, 13)])

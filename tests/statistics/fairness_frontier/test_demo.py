@@ -25,6 +25,10 @@ def test_demo_through_the_cli_writes_report_plot_and_helm_runs(tmp_path, capsys)
     assert "fit (conservative) on sizes" in printed and "extrapolated to" in printed
     result = json.loads((tmp_path / "out" / "results.json").read_text())
     assert result["fit"]["max_violation"] <= 1e-6 and len(result["fit_sizes"]) == 3
+    lda = result["less_discriminatory_alternative"]
+    assert lda["contested"]["lambda"] == 0 and lda["epsilon"] == 0.005  # the unconstrained model, not the min-loss one
+    assert result["baseline_fit"]["C2"] == 0 and "size-independent baseline: mean |error|" in printed
+    assert 0 <= result["extrapolation_error"]["share_of_points_below_curve"] <= 1
     assert (tmp_path / "out" / "fairness_frontier.png").stat().st_size > 0
     runs = sorted((tmp_path / "bo" / "runs" / "s").iterdir())
     assert len(runs) == 4 and all(r.name.startswith("hp_fairness_frontier:data=demo,model=") for r in runs)

@@ -5,6 +5,7 @@ from helm_plugins.statistics.fairness_frontier.frontier import (
     bce,
     fit_frontier,
     frontier_loss,
+    empirical_alternatives,
     less_discriminatory_alternative,
     lower_convex_hull,
     soft_dp_gap,
@@ -64,6 +65,44 @@ def test_less_discriminatory_alternative_at_the_contested_loss():
     above = less_discriminatory_alternative(fit, 0.4, float(fit.loss(0.4, SIZES[3], DATA)) + 0.05, SIZES[3], DATA)
     assert float(fit.loss(above["achievable_gap"], SIZES[3], DATA)) == pytest.approx(float(fit.loss(0.4, SIZES[3], DATA)) + 0.05, abs=1e-3)
     assert above["improvement"] > 0.05
+
+
+@pytest.fixture(scope="module")
+def planted_fit():
+    points = planted_points()
+    return fit_frontier(points[:, 0], points[:, 1], points[:, 2], np.full(len(points), DATA))
+
+
+def test_loss_tolerance_epsilon_finds_alternatives_at_comparable_loss(planted_fit):
+    """A contested model on the frontier has no alternative at equal loss, but at a comparable one (loss + epsilon)
+    the frontier reaches a gap whose loss is exactly the contested loss + epsilon."""
+    fit = planted_fit
+    loss = float(fit.loss(0.4, SIZES[3], DATA))
+    strict = less_discriminatory_alternative(fit, 0.4, loss, SIZES[3], DATA, epsilon=0.0)
+    tolerant = less_discriminatory_alternative(fit, 0.4, loss, SIZES[3], DATA, epsilon=0.01)
+    assert strict["improvement"] == pytest.approx(0, abs=1e-3) and tolerant["epsilon"] == 0.01
+    assert tolerant["improvement"] > 0.01
+    assert float(fit.loss(tolerant["achievable_gap"], SIZES[3], DATA)) == pytest.approx(loss + 0.01, abs=1e-3)
+    with pytest.raises(ValueError, match="epsilon must be finite and >= 0"):
+        less_discriminatory_alternative(fit, 0.4, loss, SIZES[3], DATA, epsilon=-0.1)
+    models = [{"dp_gap": 0.40, "bce": 0.500}, {"dp_gap": 0.30, "bce": 0.503}, {"dp_gap": 0.10, "bce": 0.520},
+              {"dp_gap": -0.35, "bce": 0.499}]
+    assert empirical_alternatives(models, models[0]) == [models[3]]
+    assert empirical_alternatives(models, models[0], epsilon=0.005) == [models[1], models[3]]
+    assert empirical_alternatives(models, models[0], epsilon=0.005, delta=0.08) == [models[1]]
+
+
+def test_extrapolation_beats_a_size_independent_baseline(planted_fit):
+    """Planted frontiers that fall with size: the scaling fit on three sizes predicts the fourth better than the
+    same closed form without a size term, which predicts no change."""
+    points, fit = planted_points(), planted_fit
+    baseline = fit_frontier(points[:, 0], points[:, 1], points[:, 2], np.full(len(points), DATA), size_independent=True,
+                            starts=8)
+    assert baseline.C2 == 0 and baseline.loss(0.2, SIZES[0], DATA) == baseline.loss(0.2, SIZES[3], DATA)
+    grid = np.linspace(0.0, 0.5, 11)
+    truth = frontier_loss(grid, SIZES[3], DATA, TRUE)
+    ours, theirs = (np.abs(f.loss(grid, SIZES[3], DATA) - truth).mean() for f in (fit, baseline))
+    assert ours < 0.5 * theirs
 
 
 def test_bad_fits_are_rejected():

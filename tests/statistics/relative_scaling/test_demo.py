@@ -6,7 +6,7 @@ from helm_plugins.cli import main
 from helm_plugins.statistics.relative_scaling.demo import DIALECT, to_dialect
 from tests.conftest import BIN, run_command
 
-SMALL = ["documents=300", "held_out=20", "steps=[4,8,16]", "n_embd=16", "n_layer=1", "batch_size=8", "bootstrap=100",
+SMALL = ["documents=300", "held_out=20", "steps=[4,8,16]", "n_embd=16", "n_layer=1", "batch_size=8",
          "threads=2"]
 
 
@@ -25,7 +25,7 @@ def test_demo_and_models_file_through_the_cli(tmp_path, capsys):
     assert [m["steps"] for m in result["models"]] == [4, 8, 16]
     flops = [m["flops"] for m in result["models"]]
     assert flops == sorted(flops) and all(m["rare"] > 0 and m["frequent"] > 0 for m in result["models"])
-    assert main(["relative-scaling", "--models", str(tmp_path / "demo" / "models.jsonl"), "--bootstrap", "100",
+    assert main(["relative-scaling", "--models", str(tmp_path / "demo" / "models.jsonl"), 
                  "--output", str(tmp_path / "again")]) == 0
     again = json.loads((tmp_path / "again" / "results.json").read_text())
     assert again["relative"]["delta_beta"] == result["relative"]["delta_beta"]
@@ -42,7 +42,7 @@ def test_demo_and_models_file_through_the_cli(tmp_path, capsys):
                  "--max-eval-instances", "1000", "--suite", "h", "-o", tmp_path / "bo"], cwd=tmp_path)
     assert main(["relative-scaling", "--from-suite", "h", "-o", str(tmp_path / "bo"), "--compute", str(demo / "compute.csv"),
                  "--metric", "log_loss", "--subgroup", "subgroup=rare", "--baseline", "subgroup=frequent",
-                 "--bootstrap", "100", "--output", str(tmp_path / "helm")]) == 0
+                 "--output", str(tmp_path / "helm")]) == 0
     helm = json.loads((tmp_path / "helm" / "results.json").read_text())
     for ours, theirs in zip(result["models"], helm["models"]):  # HELM conditions on an end-of-text token first
         assert theirs["subgroup=rare"] == pytest.approx(ours["rare"], abs=0.02)
@@ -78,7 +78,7 @@ def test_relative_law_from_finished_helm_runs(tmp_path, capsys):
     (tmp_path / "compute.csv").write_text("model,flops\n" + "".join(f"{m},{f}\n" for m, f in flops.items()))
     args = ["relative-scaling", "--from-suite", "fam", "-o", str(tmp_path / "bo"), "--compute", str(tmp_path / "compute.csv"),
             "--metric", "exact_match", "--accuracy", "--subgroup", "subset=hard", "--baseline", "subset=easy",
-            "--bootstrap", "300", "--output", str(tmp_path / "out")]
+            "--output", str(tmp_path / "out")]
     assert main(args) == 0
     result = json.loads((tmp_path / "out" / "results.json").read_text())
     assert [m["model"] for m in result["models"]] == list(flops)
