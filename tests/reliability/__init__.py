@@ -47,6 +47,8 @@ test_summarize_inputs.py — helm-plugins summarize
     - A truncated stats.json, run_spec.json, scenario_state.json or per_instance_stats.json: exit code 2 with an
       error naming the file and the run to redo (HELM's summarizer named neither).
 
-Handled with its own feature: a DSPy program optimised from failed LM calls is never saved or reused
-(tests/structured_prompting).
+test_dspy_programs.py — structured prompting's optimised programs
+    - An optimisation whose every LM call failed: recorded as sp_optimisation_failure, nothing saved; a working
+      endpoint afterwards optimises afresh.
+    - A program saved from an optimisation without a single reply (as an older version did): refused, not reused.
 """
