@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from ratios import RatioTable, emit
+
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
@@ -124,39 +126,17 @@ def main() -> int:
         overhead = bench_plugin_overhead(args.repetitions, work)
         startup = bench_startup(args.repetitions, work)
         throughput = bench_training_throughput(max(1, args.repetitions // 2), work)
-    rows = [
-        ("Plugin overhead: helm-run wall time, plugin scenario / HELM built-in (simple/model1, 79 MC instances)",
-         overhead, "s", "<= 1.05", overhead["ours"] / overhead["baseline"] <= 1.05),
-        ("Start-up: helm-run wall time with the plugin / without (simple1, 10 instances)",
-         startup, "s", "<= 1.10", startup["ours"] / startup["baseline"] <= 1.10),
-        ("Training throughput: runner / bare torch loop (tiny-default GPT, batch 64 x 256)",
-         throughput, "tokens/s", ">= 0.90", throughput["ours"] / throughput["baseline"] >= 0.90),
-    ]
-    lines = [
-        "| benchmark | ours | baseline | ratio | target | met |",
-        "|---|---|---|---|---|---|",
-    ]
-    for name, values, unit, target, met in rows:
-        ratio = values["ours"] / values["baseline"]
-        lines.append(
-            f"| {name} | {values['ours']:,.2f} {unit} | {values['baseline']:,.2f} {unit} | {ratio:.3f} | {target} | {'yes' if met else 'no'} |"
-        )
-    section = "\n".join(
-        [
-            "## HELM integration and training throughput",
-            "",
-            f"Medians of interleaved repetitions on {os.cpu_count()} CPUs. Produced by:",
-            "",
-            f"    python benchmarks/foundation.py --repetitions {args.repetitions} --output benchmarks/foundation.md",
-            "",
-            *lines,
-            "",
-            "What each measures is described at the top of `benchmarks/foundation.py`.",
-        ]
-    )
-    print(section)
-    if args.output:
-        args.output.write_text(section + "\n")
+    table = RatioTable()
+    table.row("Plugin overhead: helm-run wall time, plugin scenario / HELM built-in (simple/model1, 79 MC instances)",
+              overhead["ours"], overhead["baseline"], "s", "<= 1.05", lambda r: r <= 1.05)
+    table.row("Start-up: helm-run wall time with the plugin / without (simple1, 10 instances)",
+              startup["ours"], startup["baseline"], "s", "<= 1.10", lambda r: r <= 1.10)
+    table.row("Training throughput: runner / bare torch loop (tiny-default GPT, batch 64 x 256)",
+              throughput["ours"], throughput["baseline"], "tokens/s", ">= 0.90", lambda r: r >= 0.90)
+    emit("HELM integration and training throughput",
+         f"python benchmarks/foundation.py --repetitions {args.repetitions} --output benchmarks/foundation.md",
+         [*table.lines, "", "What each measures is described at the top of `benchmarks/foundation.py`."],
+         args.output, preamble=f"Medians of interleaved repetitions on {os.cpu_count()} CPUs. Produced by:")
     return 0
 
 

@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from ratios import RatioTable, emit
+
 
 def bench_steps(repetitions: int) -> dict:
     import torch
@@ -107,36 +109,26 @@ def main() -> int:
         runner = bench_runner(max(1, args.repetitions // 2), work)
         sweep = bench_sweep(work)
     adamw = steps["adamw"]
-    lines = ["| benchmark | ours | baseline | ratio | target | met |", "|---|---|---|---|---|---|"]
-
-    def row(name, ours, baseline, unit, target, met):
-        ratio = ours / baseline
-        lines.append(f"| {name} | {ours:,.2f} {unit} | {baseline:,.2f} {unit} | {ratio:.3f} | {target} | {met(ratio)} |")
-
-    row("Muon (fp32) step / AdamW step (tiny-default GPT)", steps["muon"] * 1e3, adamw * 1e3, "ms", "<= 1.3", lambda r: "yes" if r <= 1.3 else "no")
-    row("Soap step / AdamW step (preconditioners every 10 steps)", steps["soap"] * 1e3, adamw * 1e3, "ms", "report", lambda r: "-")
-    row("torch.optim.Muon (bf16, hidden matrices only) step / our fp32 Muon step", steps["torch.optim.Muon (bf16)"] * 1e3, steps["muon"] * 1e3, "ms", "report", lambda r: "-")
-    row("Training step (forward, backward, update; runner, batch 64 x 256): AdamW tokens/s / Muon tokens/s", runner["adamw"], runner["muon"], "tokens/s", "<= 1.3", lambda r: "yes" if r <= 1.3 else "no")
-    row("Runner tokens/s: AdamW as a composite-optimizer rule / torch.optim.AdamW", runner["adamw_rule"], runner["adamw"], "tokens/s", ">= 0.97", lambda r: "yes" if r >= 0.97 else "no")
+    table = RatioTable()
+    table.row("Muon (fp32) step / AdamW step (tiny-default GPT)", steps["muon"] * 1e3, adamw * 1e3, "ms", "<= 1.3",
+              lambda r: r <= 1.3)
+    table.row("Soap step / AdamW step (preconditioners every 10 steps)", steps["soap"] * 1e3, adamw * 1e3, "ms",
+              "report")
+    table.row("torch.optim.Muon (bf16, hidden matrices only) step / our fp32 Muon step",
+              steps["torch.optim.Muon (bf16)"] * 1e3, steps["muon"] * 1e3, "ms", "report")
+    table.row("Training step (forward, backward, update; runner, batch 64 x 256): AdamW tokens/s / Muon tokens/s",
+              runner["adamw"], runner["muon"], "tokens/s", "<= 1.3", lambda r: r <= 1.3)
+    table.row("Runner tokens/s: AdamW as a composite-optimizer rule / torch.optim.AdamW", runner["adamw_rule"],
+              runner["adamw"], "tokens/s", ">= 0.97", lambda r: r >= 0.97)
     names = list(sweep)
-    row(f"Sweep runs/hour: {names[0]} / {names[1]}", sweep[names[0]], sweep[names[1]], "runs/h", ">= 1.0", lambda r: "yes" if r >= 1.0 else "no")
-    row(f"Sweep runs/hour: {names[1]} / {names[2]}", sweep[names[1]], sweep[names[2]], "runs/h", ">= 1.0", lambda r: "yes" if r >= 1.0 else "no")
-    section = "\n".join(
-        [
-            "## Pretraining optimizers and sweeps (helm-plugins optimizers)",
-            "",
-            f"Medians of interleaved repetitions on {os.cpu_count()} CPUs. Produced by:",
-            "",
-            f"    python benchmarks/optimizers.py --repetitions {args.repetitions} --output benchmarks/optimizers.md",
-            "",
-            *lines,
-            "",
-            "What each measures is described at the top of `benchmarks/optimizers.py`.",
-        ]
-    )
-    print(section)
-    if args.output:
-        args.output.write_text(section + "\n")
+    table.row(f"Sweep runs/hour: {names[0]} / {names[1]}", sweep[names[0]], sweep[names[1]], "runs/h", ">= 1.0",
+              lambda r: r >= 1.0)
+    table.row(f"Sweep runs/hour: {names[1]} / {names[2]}", sweep[names[1]], sweep[names[2]], "runs/h", ">= 1.0",
+              lambda r: r >= 1.0)
+    emit("Pretraining optimizers and sweeps (helm-plugins optimizers)",
+         f"python benchmarks/optimizers.py --repetitions {args.repetitions} --output benchmarks/optimizers.md",
+         [*table.lines, "", "What each measures is described at the top of `benchmarks/optimizers.py`."],
+         args.output, preamble=f"Medians of interleaved repetitions on {os.cpu_count()} CPUs. Produced by:")
     return 0
 
 

@@ -23,6 +23,8 @@ import time
 from pathlib import Path
 from typing import List, Sequence
 
+from ratios import emit
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -231,18 +233,11 @@ def main() -> int:
         arctic += arctic_comparison(args.arctic_python, stored, contexts)
     else:
         arctic = ["", "Arctic Inference's suffix tree was not compared in this run (no --arctic-python)."]
-    section = "\n".join(
-        ["## Speculative decoding of RL rollouts (helm-plugins speculate)", "", "Produced by:", "",
-         f"    {command}   # make bench", ""]
-        + rollouts
-        + ["", "Suffix-tree proposal cost as the stored window grows (depth 32, 400 query contexts, 16-token drafts):", ""]
-        + window
-        + ["", *WINDOW_READING]
-        + arctic
-    )
-    print(section)
-    if args.output:
-        args.output.write_text(section + "\n")
+    emit("Speculative decoding of RL rollouts (helm-plugins speculate)", f"{command}   # make bench",
+         rollouts
+         + ["", "Suffix-tree proposal cost as the stored window grows (depth 32, 400 query contexts, 16-token drafts):", ""]
+         + window + ["", *WINDOW_READING] + arctic,
+         args.output)
     return 0
 
 

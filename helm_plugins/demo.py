@@ -1,8 +1,10 @@
 """`helm-plugins demo`: the offline demo as a report (what `make demo` runs after installing).
 
 Each step runs one command of the package or of HELM (helm-run on one capability's conf, a runner, a report) in
-a subprocess whose whole output goes to a log file under the output folder. On the terminal each step prints one
-line as it starts, a progress bar while it runs, and one line with its headline result and time when it ends.
+a subprocess whose whole output goes to a log file under the output folder. Two steps run at once (`--jobs`): the
+helm-run steps one after another (they share HELM's cache), the runners beside them, each with a share of the
+cores. On the terminal each step prints one line as it starts and one with its headline result, wall time and CPU
+time when it ends; a progress bar shows the steps done and what is running.
 A failed step says why and where its log is; steps that do not depend on it still run, and the command exits
 non-zero at the end. The demo ends with a summary table (capability, headline, where to look) and the command
 that serves the leaderboard.
@@ -60,6 +62,8 @@ class Step:
     needs: Sequence[str] = ()
     expected_runs: Optional[Callable[[DemoContext], int]] = None
     in_summary: bool = True
+    resource: Optional[str] = None  # steps holding the same resource never run at once (helm-run: HELM's cache)
+    after_all: bool = False  # starts only when every step listed before it has ended (summarize)
 
 
 @dataclass
@@ -198,7 +202,20 @@ def _structured_prompting_headline(ctx: DemoContext) -> str:
 
 
 def _ceiling_headline(ctx: DemoContext) -> str:
-    return f"report written ({(ctx.demo_output / 'ceiling' / 'ceiling.md').stat().st_size} bytes)"
+    """Per benchmark and model: the best DSPy method's score and its held-out gain over HELM's prompt, with intervals."""
+    report = _json(ctx.demo_output / "ceiling" / "ceiling.json")
+    parts = []
+    for cell in report["cells"]:
+        if cell.get("gain") is None:
+            continue
+        failed = [m for m, rate in cell.get("request_failure_rate", {}).items() if m != "helm" and rate >= 1.0]
+        low, high = cell["gain_ci"]
+        part = (f"{cell['benchmark']} on {cell['model'].split('/')[-1]}: ceiling {cell['ceiling']:.3g} "
+                f"({cell['ceiling_method']}), gain over HELM's prompt {cell['gain']:+.3g} [{low:+.3g}, {high:+.3g}]")
+        if failed:
+            part += f" ({len(failed)} DSPy methods had only failed requests)"
+        parts.append(part)
+    return "; ".join(parts) if parts else "no benchmark with both HELM's prompt and a DSPy method"
 
 
 def _judges_headline(ctx: DemoContext) -> str:
@@ -342,31 +359,31 @@ def _suite_where(ctx: DemoContext) -> str:
 
 STEPS: List[Step] = [
     Step("synthetic", "Synthetic tasks on the embedded model", _helm_run("demo.conf"), _synthetic_headline,
-         _suite_where, expected_runs=_conf_entries("demo.conf")),
+         _suite_where, expected_runs=_conf_entries("demo.conf"), resource="helm"),
     Step("structured-prompting", "Structured prompting (DSPy)", _helm_run("structured_prompting.conf"),
-         _structured_prompting_headline, _suite_where, expected_runs=_conf_entries("structured_prompting.conf"), in_summary=False),
+         _structured_prompting_headline, _suite_where, expected_runs=_conf_entries("structured_prompting.conf"), resource="helm", in_summary=False),
     Step("ceiling", "Structured prompting (DSPy)", _plugins("ceiling", "--suite", "{suite}", "-o", "{o}", "--output",
                                                             "{out}/ceiling"),
          _ceiling_headline, _file("ceiling", "ceiling.md"), needs=["structured-prompting"]),
     Step("judges", "LLM judges (UQ, SpecEval)", _helm_run("judges.conf"), _judges_headline, _suite_where,
-         expected_runs=_conf_entries("judges.conf")),
+         expected_runs=_conf_entries("judges.conf"), resource="helm"),
     Step("uq-report", "LLM judges (UQ, SpecEval)", _plugins("uq-report", "--suite", "{suite}", "-o", "{o}"),
          lambda ctx: "written", lambda ctx: str(ctx.suite_dir / "uq_report.md"), needs=["judges"], in_summary=False),
     Step("spec-matrix", "LLM judges (UQ, SpecEval)", _plugins("spec-matrix", "--suite", "{suite}", "-o", "{o}"),
          lambda ctx: "written", lambda ctx: str(ctx.suite_dir / "spec_matrix"), needs=["judges"], in_summary=False),
     Step("statistics", "Statistics through helm-run", _helm_run("statistics.conf"), _statistics_headline, _suite_where,
-         expected_runs=_conf_entries("statistics.conf")),
+         expected_runs=_conf_entries("statistics.conf"), resource="helm"),
     Step("audio", "Audio (AHELM)", _helm_run("audio.conf"), _audio_headline, _suite_where,
-         expected_runs=_conf_entries("audio.conf")),
+         expected_runs=_conf_entries("audio.conf"), resource="helm"),
     Step("audio-report", "Audio (AHELM)", _plugins("audio-report", "--suite", "{suite}", "-o", "{o}", "--output",
                                                    "{out}/audio-report"),
          lambda ctx: "written", _file("audio-report", "audio_report.md"), needs=["audio"], in_summary=False),
     Step("agents", "Agents (HAL)", _helm_run("agents.conf"), lambda ctx: "done", _suite_where,
-         expected_runs=_conf_entries("agents.conf"), in_summary=False),
+         expected_runs=_conf_entries("agents.conf"), resource="helm", in_summary=False),
     Step("hal-report", "Agents (HAL)", _plugins("hal-report", "--suite", "{suite}", "-o", "{o}"), _hal_headline,
          lambda ctx: str(ctx.output_path / "hal_report" / ctx.suite / "leaderboard.md"), needs=["agents"]),
     Step("speculative-runs", "Speculative decoding (DAS)", _helm_run("speculative.conf"),
-         lambda ctx: "done", _suite_where, expected_runs=_conf_entries("speculative.conf"), in_summary=False),
+         lambda ctx: "done", _suite_where, expected_runs=_conf_entries("speculative.conf"), resource="helm", in_summary=False),
     Step("speculate", "Speculative decoding (DAS)",
          _plugins("speculate", "--preset", "demo", "--suite", "{suite}", "-o", "{o}", "--output",
                   "{out}/speculate-demo", "--no-progress"),
@@ -391,7 +408,7 @@ STEPS: List[Step] = [
          _plugins("entce", "--demo", "--suite", "{suite}", "-o", "{o}", "--output", "{out}/entce-demo", "--no-progress"),
          _entce_headline, _file("entce-demo", "entropy_calibration.png")),
     Step("summarize", "Leaderboard", _plugins("summarize", "--suite", "{suite}", "-o", "{o}"), _summarize_headline,
-         lambda ctx: str(ctx.suite_dir / "groups"), in_summary=False),
+         lambda ctx: str(ctx.suite_dir / "groups"), in_summary=False, after_all=True),
     Step("leaderboard", "Leaderboard",
          _plugins("leaderboard", "--suite", "{suite}", "-o", "{o}",
                   "--plots", "hp_structured_prompting={out}/ceiling", "--plots", "hp_audio={out}/audio-report",
@@ -438,76 +455,142 @@ def _last_line(log: Path) -> str:
     return lines[-1][:300] if lines else ""
 
 
-def _children_cpu_seconds() -> float:
-    import resource
+class _RunningStep:
+    """A step's process, its log and its timing; reaped with os.wait4 so its own CPU time is known."""
 
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+    def __init__(self, step: Step, ctx: DemoContext, log: Path, threads: int):
+        self.step, self.log = step, log
+        self.expected_runs: Optional[int] = None
+        if step.expected_runs is not None:
+            try:
+                self.expected_runs = step.expected_runs(ctx)
+            except Exception:  # the count only feeds the progress bar
+                self.expected_runs = None
+        self.command = step.command(ctx)
+        log.parent.mkdir(parents=True, exist_ok=True)
+        environment = {**os.environ, **OFFLINE_ENVIRONMENT}
+        for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            environment.setdefault(name, str(threads))
+        self.start = time.time()
+        self._out = open(log, "w")
+        self._out.write("$ " + " ".join(self.command) + "\n")
+        self._out.flush()
+        self.process = subprocess.Popen(self.command, stdout=self._out, stderr=subprocess.STDOUT,
+                                        stdin=subprocess.DEVNULL, env=environment)
+        self.returncode: Optional[int] = None
+        self.cpu_seconds = 0.0
+        self.seconds = 0.0
+
+    def poll(self) -> bool:
+        """True once the process has ended (its exit code and CPU time are then set)."""
+        if self.returncode is not None:
+            return True
+        pid, status, usage = os.wait4(self.process.pid, os.WNOHANG)
+        if pid == 0:
+            return False
+        self.returncode = os.waitstatus_to_exitcode(status)
+        self.process.returncode = self.returncode  # reaped here; keep Popen from waiting again
+        self.cpu_seconds = usage.ru_utime + usage.ru_stime
+        self.seconds = time.time() - self.start
+        self._out.close()
+        return True
+
+    def result(self, ctx: DemoContext) -> StepResult:
+        step, seconds, cpu, log = self.step, self.seconds, self.cpu_seconds, self.log
+        if self.returncode != 0:
+            return StepResult(step, "failed", seconds, cpu,
+                              reason=f"exit code {self.returncode}: {_last_line(log)}", log=log)
+        try:
+            headline = step.headline(ctx)
+        except Exception as error:  # a report we cannot read is a failed step, not a crash of the demo
+            return StepResult(step, "failed", seconds, cpu, reason=f"cannot read its results: {error!r}", log=log)
+        return StepResult(step, "ok", seconds, cpu, headline=headline, log=log)
 
 
-def run_step(step: Step, ctx: DemoContext, log: Path, progress: bool) -> StepResult:
+def _threads_per_step(jobs: int) -> int:
+    return max(1, (os.cpu_count() or 1) // max(1, jobs))
+
+
+def _report(echo, prefix: str, result: StepResult) -> None:
+    if result.status == "ok":
+        echo(f"{prefix}: done in {_format_seconds(result.seconds)} (CPU {_format_seconds(result.cpu_seconds)}) -- "
+             f"{result.headline}")
+    else:
+        echo(f"{prefix}: FAILED after {_format_seconds(result.seconds)} -- {result.reason}\n    log: {result.log}")
+
+
+def run_demo(steps: Sequence[Step], ctx: DemoContext, progress: bool = True, echo=print,
+             jobs: int = 1) -> List[StepResult]:
+    """Run the steps, up to `jobs` at once.
+
+    A step starts once the steps it `needs` have ended (it is skipped if one of them failed), no other running step
+    holds its `resource` (helm-run steps share HELM's cache), and, for an `after_all` step, every step listed before
+    it has ended. Among the steps that may start, the one listed first starts first. Results come back in list order.
+    """
     from tqdm import tqdm
 
-    command = step.command(ctx)
-    log.parent.mkdir(parents=True, exist_ok=True)
-    total = None
-    if step.expected_runs is not None:
-        try:
-            total = step.expected_runs(ctx)
-        except Exception:  # the count only sizes the bar
-            total = None
-    start = time.time()
-    cpu_start = _children_cpu_seconds()
-    environment = {**os.environ, **OFFLINE_ENVIRONMENT}
-    with open(log, "w") as out:
-        out.write("$ " + " ".join(command) + "\n")
-        out.flush()
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   env=environment)
-        unit = "runs" if total is not None else "s"
-        with tqdm(total=total, unit=unit, desc=f"  {step.name}", leave=False, disable=not progress or not
-                  sys.stderr.isatty(),
-                  bar_format="{desc}: {n_fmt}/{total_fmt} {unit} [{elapsed}]" if total else
-                  "{desc}: running [{elapsed}]", file=sys.stderr, mininterval=1) as bar:
-            while process.poll() is None:
-                time.sleep(1)
-                if total is not None:
-                    done = min(_count_finished_runs(ctx, start), total)
-                    bar.update(done - bar.n)
-                else:
-                    bar.refresh()
-    seconds = time.time() - start
-    cpu = _children_cpu_seconds() - cpu_start
-    if process.returncode != 0:
-        return StepResult(step, "failed", seconds, cpu, reason=f"exit code {process.returncode}: {_last_line(log)}",
-                          log=log)
-    try:
-        headline = step.headline(ctx)
-    except Exception as error:  # a report we cannot read is a failed step, not a crash of the demo
-        return StepResult(step, "failed", seconds, cpu, reason=f"cannot read its results: {error!r}", log=log)
-    return StepResult(step, "ok", seconds, cpu, headline=headline, log=log)
-
-
-def run_demo(steps: Sequence[Step], ctx: DemoContext, progress: bool = True, echo=print) -> List[StepResult]:
-    results: Dict[str, StepResult] = {}
+    jobs = max(1, jobs)
     logs = ctx.demo_output / "logs"
-    for index, step in enumerate(steps, 1):
-        prefix = f"[{index}/{len(steps)}] {step.name}"
-        failed_needs = [n for n in step.needs if n in results and results[n].status != "ok"]
-        if failed_needs:
-            results[step.name] = StepResult(step, "skipped", reason=f"needs {', '.join(failed_needs)}, which failed")
-            echo(f"{prefix}: skipped ({results[step.name].reason})")
-            continue
-        echo(f"{prefix}: {step.capability} ...")
-        result = run_step(step, ctx, logs / f"{index:02d}-{step.name}.log", progress)
-        results[step.name] = result
-        if result.status == "ok":
-            echo(f"{prefix}: done in {_format_seconds(result.seconds)} (CPU {_format_seconds(result.cpu_seconds)}) -- "
-                 f"{result.headline}")
-        else:
-            echo(f"{prefix}: FAILED after {_format_seconds(result.seconds)} -- {result.reason}\n"
-                 f"    log: {result.log}")
-    return list(results.values())
+    selected = {s.name for s in steps}
+    index_of = {s.name: i for i, s in enumerate(steps, 1)}
+    prefix = {s.name: f"[{index_of[s.name]}/{len(steps)}] {s.name}" for s in steps}
+    results: Dict[str, StepResult] = {}
+    running: Dict[str, _RunningStep] = {}
+    pending = list(steps)
+    threads = _threads_per_step(jobs)
+    show_bar = progress and sys.stderr.isatty()
+    bar = tqdm(total=len(steps), unit="steps", desc="  demo", leave=False, disable=not show_bar, file=sys.stderr,
+               bar_format="{desc}: {n_fmt}/{total_fmt} steps [{elapsed}] {postfix}", mininterval=1)
+
+    def startable(step: Step, position: int) -> bool:
+        if any(n in selected and n not in results for n in step.needs):
+            return False
+        if step.resource and any(r.step.resource == step.resource for r in running.values()):
+            return False
+        if step.after_all and (running or any(p is not step for p in pending[:position])):
+            return False
+        return True
+
+    try:
+        while pending or running:
+            for step in list(pending):
+                if len(running) >= jobs:
+                    break
+                if not startable(step, pending.index(step)):
+                    continue
+                pending.remove(step)
+                failed_needs = [n for n in step.needs if n in results and results[n].status != "ok"]
+                if failed_needs:
+                    results[step.name] = StepResult(step, "skipped",
+                                                    reason=f"needs {', '.join(failed_needs)}, which failed")
+                    echo(f"{prefix[step.name]}: skipped ({results[step.name].reason})")
+                    bar.update(1)
+                    continue
+                echo(f"{prefix[step.name]}: {step.capability} ...")
+                log = logs / f"{index_of[step.name]:02d}-{step.name}.log"
+                running[step.name] = _RunningStep(step, ctx, log, threads)
+            if show_bar:
+                parts = []
+                for name, process in running.items():
+                    if process.expected_runs:
+                        done = min(_count_finished_runs(ctx, process.start), process.expected_runs)
+                        parts.append(f"{name} {done}/{process.expected_runs} runs")
+                    else:
+                        parts.append(name)
+                bar.set_postfix_str("running: " + ", ".join(parts), refresh=False)
+                bar.refresh()
+            time.sleep(0.5 if running else 0.0)
+            for name, process in list(running.items()):
+                if process.poll():
+                    del running[name]
+                    results[name] = process.result(ctx)
+                    _report(echo, prefix[name], results[name])
+                    bar.update(1)
+    finally:
+        for process in running.values():  # interrupted: do not leave steps running
+            process.process.kill()
+        bar.close()
+    return [results[s.name] for s in steps if s.name in results]
 
 
 def summary_table(results: Sequence[StepResult], ctx: DemoContext) -> str:
@@ -540,7 +623,11 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--conf-dir", type=Path, default=None,
                         help="folder with the package's run_specs/*.conf (default: the source checkout's)")
     parser.add_argument("-m", "--max-eval-instances", type=int, default=100)
-    parser.add_argument("-n", "--num-threads", type=int, default=2)
+    parser.add_argument("-n", "--num-threads", type=int, default=2, help="helm-run's --num-threads")
+    parser.add_argument("-j", "--jobs", type=int, default=min(2, os.cpu_count() or 1),
+                        help="steps run at once (default: 2, or 1 on a one-core machine); helm-run steps never run "
+                             "at once (they share HELM's cache), runners run beside them with "
+                             "OMP_NUM_THREADS = cores / jobs")
     parser.add_argument("--only", action="append", default=[], metavar="STEP", help="run only these steps")
     parser.add_argument("--skip", action="append", default=[], metavar="STEP", help="leave these steps out")
     parser.add_argument("--list", action="store_true", help="list the steps and exit")
@@ -565,10 +652,11 @@ def run(args: argparse.Namespace) -> int:
         demo_output=args.demo_output.resolve(), conf_dir=conf_dir, max_eval_instances=args.max_eval_instances,
         num_threads=args.num_threads,
     )
-    print(f"helm_plugins demo: {len(steps)} steps, suite '{ctx.suite}', logs in {ctx.demo_output / 'logs'}",
-          flush=True)
+    print(f"helm_plugins demo: {len(steps)} steps, {args.jobs} at a time, suite '{ctx.suite}', logs in "
+          f"{ctx.demo_output / 'logs'}", flush=True)
     start = time.time()
-    results = run_demo(steps, ctx, progress=not args.no_progress, echo=lambda line: print(line, flush=True))
+    results = run_demo(steps, ctx, progress=not args.no_progress, echo=lambda line: print(line, flush=True),
+                       jobs=args.jobs)
     print(f"\nSummary ({_format_seconds(time.time() - start)} in all):\n")
     print(summary_table(results, ctx))
     (ctx.demo_output / "summary.json").write_text(json.dumps(

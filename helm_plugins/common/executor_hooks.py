@@ -31,7 +31,7 @@ def _install() -> None:
         return
 
     def execute(self: Executor, scenario_state: ScenarioState) -> ScenarioState:
-        handler = _HANDLERS.get(type(scenario_state.adapter_spec))
+        handler = next((_HANDLERS[cls] for cls in type(scenario_state.adapter_spec).__mro__ if cls in _HANDLERS), None)
         if handler is None or self.execution_spec.dry_run:
             return original(self, scenario_state)
         module, _, function = handler.partition(":")

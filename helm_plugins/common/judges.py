@@ -20,6 +20,8 @@ from helm.benchmark.annotation.annotator import Annotator
 from helm.common.request import Request
 from pydantic import BaseModel, ValidationError
 
+from helm_plugins.common.prices import litellm_cost
+
 OK, MISSING, GARBLED, FAILED = "ok", "missing", "garbled", "failed"
 
 
@@ -130,22 +132,6 @@ class JudgeUsage:
 
     def to_dict(self) -> Dict[str, Any]:
         return asdict(self)
-
-
-def litellm_cost(model: str, prompt_tokens: int, completion_tokens: int) -> Optional[float]:
-    """USD cost from LiteLLM's (local) cost map, trying the HELM name and the name without its organization; None
-    for models it does not price (local models are priced at 0 by their deployment, see Judge)."""
-    import litellm
-
-    for name in (model, model.split("/", 1)[-1]):
-        try:
-            prompt_cost, completion_cost = litellm.cost_per_token(
-                model=name, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens
-            )
-            return float(prompt_cost + completion_cost)
-        except Exception:  # LiteLLM raises its own NotFoundError / generic exceptions for unpriced models
-            continue
-    return None
 
 
 LOCAL_CLIENT_MODULES = ("helm.clients.huggingface_client", "helm.clients.simple_client", "helm_plugins.")

@@ -2,17 +2,17 @@
 and the one-time patch of HELM's Executor. DSPy itself is imported only when a structured-prompting run executes.
 
 A structured-prompting run spec carries a `DSPyAdapterSpec`: HELM's adapter for the benchmark renders each
-instance's prompt as usual, then HELM's Executor, patched once by `install_dspy_executor`, sees the spec and hands
-the scenario state to `executor.DSPyExecution`. Runs without a `DSPyAdapterSpec` are untouched.
+instance's prompt as usual, then HELM's Executor (patched once for every capability by common/executor_hooks;
+`install_dspy_executor` registers this spec) sees the spec and hands the scenario state to `executor.DSPyExecution`. Runs without a `DSPyAdapterSpec` are untouched.
 """
 
 from dataclasses import dataclass
 from typing import Optional
 
 from helm.benchmark.adaptation.adapter_spec import AdapterSpec
-from helm.benchmark.adaptation.scenario_state import ScenarioState
-from helm.benchmark.executor import Executor
 from pydantic import BaseModel, Field
+
+from helm_plugins.common.executor_hooks import register_execution
 
 
 @dataclass(frozen=True)
@@ -59,18 +59,6 @@ class OptimiserBudget(BaseModel):
 
 
 def install_dspy_executor() -> None:
-    """Patch HELM's Executor.execute once so that runs with a DSPyAdapterSpec execute their DSPy program."""
-    original = Executor.execute
-    if getattr(original, "runs_dspy_programs", False):
-        return
-
-    def execute(self: Executor, scenario_state: ScenarioState) -> ScenarioState:
-        if isinstance(scenario_state.adapter_spec, DSPyAdapterSpec) and not self.execution_spec.dry_run:
-            from helm_plugins.structured_prompting.executor import DSPyExecution  # dspy loads only when needed
-
-            return DSPyExecution(self, scenario_state.adapter_spec).execute(scenario_state)
-        return original(self, scenario_state)
-
-    execute.runs_dspy_programs = True  # type: ignore[attr-defined]
-    execute.__wrapped__ = original  # type: ignore[attr-defined]
-    Executor.execute = execute  # type: ignore[method-assign]
+    """Runs with a DSPyAdapterSpec execute their DSPy program (through HELM's Executor, patched once for all
+    capabilities by helm_plugins.common.executor_hooks); dspy is imported only when such a run executes."""
+    register_execution(DSPyAdapterSpec, "helm_plugins.structured_prompting.executor:execute_dspy_run")

@@ -47,6 +47,7 @@ from helm.common.hierarchical_logger import hlog, hwarn
 from helm.common.request import GeneratedOutput, RequestResult, Thinking
 from helm.common.tokenization_request import TokenizationRequest
 
+from helm_plugins.common.prices import litellm_cost
 from helm_plugins.structured_prompting.benchmarks import LeakageError, check_disjoint, get_benchmark, split_optimisation
 from helm_plugins.structured_prompting.lm import CallLog, HELMLM, LMRequestFailed
 from helm_plugins.structured_prompting.adapter_spec import DSPyAdapterSpec, OptimiserBudget
@@ -84,20 +85,7 @@ def price(model: str) -> Callable[[Optional[int], Optional[int]], Optional[float
     """Dollars of a call by LiteLLM's price table (offline copy); None when the model has no known price."""
 
     def cost(prompt_tokens: Optional[int], completion_tokens: Optional[int]) -> Optional[float]:
-        if prompt_tokens is None or completion_tokens is None:
-            return None
-        import litellm
-
-        litellm.suppress_debug_info = True  # an unknown model is expected (local models have no price)
-        for name in (model, model.split("/", 1)[-1]):
-            try:
-                prompt_cost, completion_cost = litellm.cost_per_token(
-                    model=name, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens
-                )
-                return float(prompt_cost + completion_cost)
-            except Exception:
-                continue
-        return None
+        return litellm_cost(model, prompt_tokens, completion_tokens)
 
     return cost
 
@@ -268,6 +256,11 @@ def resolve_program(context, spec: DSPyAdapterSpec, evaluation: List[Instance], 
         raise OptimisationFailed(f"the program at {path} was optimised without a single successful LM call; "
                                  "delete it and optimise again")
     return load_program(spec.dspy_method, path), metadata
+
+
+def execute_dspy_run(executor: Executor, scenario_state: ScenarioState) -> ScenarioState:
+    """The execution handler of DSPyAdapterSpec runs (registered in adapter_spec.install_dspy_executor)."""
+    return DSPyExecution(executor, scenario_state.adapter_spec).execute(scenario_state)
 
 
 class DSPyExecution:

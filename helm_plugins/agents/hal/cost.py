@@ -21,22 +21,13 @@ from typing import Dict, Mapping, Optional
 
 import yaml
 
+from helm_plugins.common.prices import Price, litellm_price
+
 PACKAGED_PRICES = Path(__file__).parent / "prices.yaml"
 
 
 class UnknownPriceError(ValueError):
     pass
-
-
-@dataclass(frozen=True)
-class Price:
-    input: float  # USD per token
-    output: float
-    cached_input: float
-
-    def cost(self, prompt: int, completion: int, cached_prompt: int = 0) -> float:
-        cached_prompt = min(cached_prompt, prompt)
-        return (prompt - cached_prompt) * self.input + cached_prompt * self.cached_input + completion * self.output
 
 
 @dataclass
@@ -85,19 +76,6 @@ def read_price_file(path: Path) -> Dict[str, Price]:
                 values[key] = float(value) / 1e6
         prices[model] = Price(values["input"], values["output"], values.get("cached_input", values["input"]))
     return prices
-
-
-def litellm_price(model: str) -> Optional[Price]:
-    """LiteLLM's (offline) price of a HELM model name, trying the name without its organisation too."""
-    import litellm
-
-    for name in (model, model.split("/", 1)[-1]):
-        entry = litellm.model_cost.get(name)
-        if entry and entry.get("input_cost_per_token") is not None and entry.get("output_cost_per_token") is not None:
-            cached = entry.get("cache_read_input_token_cost")
-            return Price(float(entry["input_cost_per_token"]), float(entry["output_cost_per_token"]),
-                         float(cached) if cached is not None else float(entry["input_cost_per_token"]))
-    return None
 
 
 @dataclass
