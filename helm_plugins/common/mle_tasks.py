@@ -37,6 +37,7 @@ API (stable; additions only):
     scores = score_submissions(work, {"a": path}, sandbox)  # validate + evaluate in the sandbox -> SubmissionScore
     refs = reference_scores(work, sandbox)           # constant and gradient-boosting ladder scores (cached)
     ladder_program(task.info, "constant"|"linear"|"gbm")    # the sklearn ladder's solution programs (text)
+    with TaskScorer(work) as scorer: scorer.score(path, refs)  # a long-lived scorer (many submissions, one start)
     normalise(raw, refs)                             # (s - s_const) / (s_gbm - s_const); higher is better
 
 Submission validation (CompetitionMetrics.validate_submission) raises InvalidSubmissionError naming the problem:
@@ -147,6 +148,41 @@ class CompetitionMetrics:
                 if self.value_kind == "probability" and ((numbers < 0) | (numbers > 1)).any():
                     raise InvalidSubmissionError(f"column {column!r} holds probabilities, which must be in [0, 1]")
         return "Submission is valid."
+
+
+# light metric functions for metric.py files (numpy only: a scorer starts in a fraction of a second without sklearn)
+
+def accuracy(y_true, y_pred) -> float:
+    return float(np.mean(np.asarray(y_true).astype(str) == np.asarray(y_pred).astype(str)))
+
+
+def macro_f1(y_true, y_pred) -> float:
+    """F1 averaged over the classes present in y_true or y_pred (sklearn's f1_score(average="macro"))."""
+    y_true, y_pred = np.asarray(y_true).astype(str), np.asarray(y_pred).astype(str)
+    scores = []
+    for label in np.union1d(y_true, y_pred):
+        tp = np.sum((y_pred == label) & (y_true == label))
+        predicted, actual = np.sum(y_pred == label), np.sum(y_true == label)
+        scores.append(0.0 if tp == 0 else 2 * tp / (predicted + actual))
+    return float(np.mean(scores))
+
+
+def roc_auc(y_true, y_score) -> float:
+    """Area under the ROC curve of binary labels (0/1) by the rank statistic, ties averaged."""
+    y_true, y_score = np.asarray(y_true).astype(int), np.asarray(y_score).astype(float)
+    positives, negatives = int(np.sum(y_true == 1)), int(np.sum(y_true == 0))
+    if positives == 0 or negatives == 0:
+        raise InvalidSubmissionError("ROC AUC needs both classes among the answers")
+    ranks = pd.Series(y_score).rank(method="average").to_numpy()
+    return float((ranks[y_true == 1].sum() - positives * (positives + 1) / 2) / (positives * negatives))
+
+
+def rmse(y_true, y_pred) -> float:
+    return float(np.sqrt(np.mean((np.asarray(y_true, float) - np.asarray(y_pred, float)) ** 2)))
+
+
+def mae(y_true, y_pred) -> float:
+    return float(np.mean(np.abs(np.asarray(y_true, float) - np.asarray(y_pred, float))))
 
 
 def _few(items: Sequence[Any], n: int = 5) -> str:
@@ -499,7 +535,7 @@ class SubmissionScore:
 
 
 SCORE_RUNNER = """
-import importlib.util, inspect, json, math, sys, traceback
+import importlib.util, inspect, json, math, sys
 import pandas as pd
 from helm_plugins.common.mle_tasks import CompetitionMetrics, InvalidSubmissionError
 
@@ -513,41 +549,54 @@ def load_metric():
         raise TypeError(f"metric.py must define exactly one CompetitionMetrics subclass, found {len(classes)}")
     return classes[0]()
 
-out = {}
-try:
-    metric = load_metric()
-    answers = pd.read_csv("answers.csv")
-except Exception as e:
-    json.dump({"__metric__": {"error": "metric error: " + f"{type(e).__name__}: {e}"}}, open("scores.json", "w"))
-    sys.exit(0)
-for name in json.load(open("names.json")):
+def score(metric, answers, path):
     try:
-        submission = pd.read_csv(f"submissions/{name}.csv")
+        submission = pd.read_csv(path)
     except Exception as e:
-        out[name] = {"valid": False, "error": f"unreadable CSV: {type(e).__name__}: {e}"}
-        continue
+        return {"valid": False, "error": f"unreadable CSV: {type(e).__name__}: {e}"}
     try:
         metric.validate_submission(submission, answers)
     except InvalidSubmissionError as e:
-        out[name] = {"valid": False, "error": str(e)}
-        continue
+        return {"valid": False, "error": str(e)}
     except Exception as e:
-        out[name] = {"valid": False, "error": f"metric error: validate_submission raised {type(e).__name__}: {e}"}
-        continue
+        return {"valid": False, "error": f"metric error: validate_submission raised {type(e).__name__}: {e}"}
     try:
         value = float(metric.evaluate(answers.copy(), submission.copy()))
     except InvalidSubmissionError as e:
-        out[name] = {"valid": False, "error": str(e)}
-        continue
+        return {"valid": False, "error": str(e)}
     except Exception as e:
-        out[name] = {"valid": False, "error": f"metric error: evaluate raised {type(e).__name__}: {e}"}
-        continue
+        return {"valid": False, "error": f"metric error: evaluate raised {type(e).__name__}: {e}"}
     if not math.isfinite(value):
-        out[name] = {"valid": False, "error": f"metric error: evaluate returned a non-finite value ({value})"}
-        continue
-    out[name] = {"valid": True, "raw_score": value}
-out["__metric__"] = {"higher_is_better": bool(metric.higher_is_better)}
-json.dump(out, open("scores.json", "w"))
+        return {"valid": False, "error": f"metric error: evaluate returned a non-finite value ({value})"}
+    return {"valid": True, "raw_score": value}
+
+try:
+    metric = load_metric()
+    answers = {}
+    meta = {"higher_is_better": bool(metric.higher_is_better)}
+except Exception as e:
+    metric, meta = None, {"error": "metric error: " + f"{type(e).__name__}: {e}"}
+
+def answers_for(name):
+    if name not in answers:
+        answers[name] = pd.read_csv(name)
+    return answers[name]
+
+if sys.argv[1:] == ["--serve"]:  # one JSON request per stdin line: {"submission": path, "answers": path}
+    print(json.dumps(meta), flush=True)
+    for line in sys.stdin:
+        request = json.loads(line)
+        try:
+            reply = score(metric, answers_for(request["answers"]), request["submission"])
+        except Exception as e:
+            reply = {"valid": False, "error": f"metric error: {type(e).__name__}: {e}"}
+        print(json.dumps(reply), flush=True)
+else:
+    out = {"__metric__": meta}
+    if metric is not None:
+        for name in json.load(open("names.json")):
+            out[name] = score(metric, answers_for("answers.csv"), f"submissions/{name}.csv")
+    json.dump(out, open("scores.json", "w"))
 """
 
 
@@ -586,11 +635,7 @@ def score_submissions(task: MLETask, submissions: Mapping[str, Path], sandbox: O
             except (OSError, json.JSONDecodeError):
                 tail = (run.stderr.strip().splitlines() or [""])[-1]
                 scores = {"__metric__": {"error": f"metric error: the scorer did not finish ({run.reason}): {tail}"}}
-            meta = scores.pop("__metric__", {})
-            higher = bool(meta.get("higher_is_better", task.info.higher_is_better))
-            if "error" not in meta and higher != task.info.higher_is_better:
-                meta["error"] = (f"metric error: metric.py says higher_is_better={higher} but info/task.json says "
-                                 f"{task.info.higher_is_better}")
+            meta = _check_orientation(task, scores.pop("__metric__", {}))
             for short in names:
                 entry = {"valid": False, "error": meta["error"]} if "error" in meta else scores.get(
                     short, {"valid": False, "error": "metric error: no score returned"})
@@ -600,6 +645,100 @@ def score_submissions(task: MLETask, submissions: Mapping[str, Path], sandbox: O
                     score.normalized = normalise(score.raw_score, references)
                 results[keys[short]] = score
     return {name: results[name] for name in submissions}
+
+
+def _check_orientation(task: MLETask, meta: Dict[str, Any]) -> Dict[str, Any]:
+    higher = bool(meta.get("higher_is_better", task.info.higher_is_better))
+    if "error" not in meta and higher != task.info.higher_is_better:
+        meta = {"error": f"metric error: metric.py says higher_is_better={higher} but info/task.json says "
+                         f"{task.info.higher_is_better}"}
+    return meta
+
+
+class TaskScorer:
+    """A long-lived sandboxed scorer of one task: the metric and answers load once, then each submission is scored
+    in milliseconds (the one-shot score_submissions pays the interpreter start each time). Thread-safe.
+
+        with TaskScorer(task) as scorer:
+            score = scorer.score(path, references)      # a SubmissionScore, as score_submissions gives
+    """
+
+    def __init__(self, task: MLETask, sandbox: Optional[Sandbox] = None, timeout_s: float = 3600.0,
+                 memory_mb: int = 3072):
+        if not task.prepared:
+            raise TaskFormatError(f"task {task.name} is not prepared: run prepare_task first")
+        import threading
+
+        self.task = task
+        self._lock = threading.Lock()
+        self._tmp = tempfile.TemporaryDirectory(prefix="mle_scorer_")
+        self.workdir = Path(self._tmp.name)
+        (self.workdir / "submissions").mkdir()
+        shutil.copy(task.metric_path, self.workdir / "metric.py")
+        shutil.copy(task.answers_path, self.workdir / "answers.csv")
+        (self.workdir / "score.py").write_text(SCORE_RUNNER)
+        self._count = 0
+        sandbox = sandbox or make_sandbox()
+        if PACKAGE_PARENT not in [os.path.realpath(p) for p in sandbox.extra_read_only]:
+            sandbox = Sandbox(mode=sandbox.mode, extra_read_only=tuple(sandbox.extra_read_only) + (PACKAGE_PARENT,))
+        import subprocess
+
+        self._handle = sandbox.start([sys.executable, "score.py", "--serve"], self.workdir,
+                                     SandboxLimits(timeout_s=timeout_s, memory_mb=memory_mb), env=SANDBOX_ENV,
+                                     stdin=subprocess.PIPE)
+        self._process = self._handle.process
+        first = self._process.stdout.readline()
+        try:
+            self.meta = _check_orientation(task, json.loads(first))
+        except json.JSONDecodeError:
+            self.close()
+            self.meta = {"error": "metric error: the scorer did not start: " + first.decode(errors="replace")[:300]}
+
+    def score(self, submission: Optional[Path], references: Optional["ReferenceScores"] = None,
+              answers: Optional[Path] = None) -> SubmissionScore:
+        higher = self.task.info.higher_is_better
+        if submission is None or not Path(submission).is_file():
+            return SubmissionScore(False, None, error="no submission file", higher_is_better=higher)
+        if "error" in self.meta:
+            return SubmissionScore(False, None, error=self.meta["error"], higher_is_better=higher)
+        with self._lock:
+            self._count += 1
+            name = f"submissions/s{self._count}.csv"
+            shutil.copy(submission, self.workdir / name)
+            request = {"submission": name, "answers": "answers.csv"}
+            if answers is not None:
+                shutil.copy(answers, self.workdir / f"submissions/a{self._count}.csv")
+                request["answers"] = f"submissions/a{self._count}.csv"
+            try:
+                self._process.stdin.write((json.dumps(request) + "\n").encode())
+                self._process.stdin.flush()
+                line = self._process.stdout.readline()
+                entry = json.loads(line)
+            except (OSError, ValueError):
+                entry = {"valid": False, "error": "metric error: the scorer stopped"}
+            finally:
+                (self.workdir / name).unlink(missing_ok=True)
+        score = SubmissionScore(bool(entry.get("valid")), entry.get("raw_score"), None, entry.get("error", ""), higher)
+        if references is not None and score.valid:
+            score.normalized = normalise(score.raw_score, references)
+        return score
+
+    def close(self) -> None:
+        if getattr(self, "_handle", None) is not None:
+            try:
+                self._process.stdin.close()
+            except OSError:
+                pass
+            self._handle.kill()
+            self._process.wait()
+            self._handle = None
+        self._tmp.cleanup()
+
+    def __enter__(self) -> "TaskScorer":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def score_submission(task: MLETask, submission: Path, sandbox: Optional[Sandbox] = None,

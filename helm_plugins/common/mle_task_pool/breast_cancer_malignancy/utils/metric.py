@@ -1,6 +1,4 @@
-from sklearn.metrics import roc_auc_score
-
-from helm_plugins.common.mle_tasks import CompetitionMetrics, InvalidSubmissionError
+from helm_plugins.common.mle_tasks import CompetitionMetrics, roc_auc
 
 
 class MalignancyMetrics(CompetitionMetrics):
@@ -13,6 +11,4 @@ class MalignancyMetrics(CompetitionMetrics):
 
     def evaluate(self, y_true, y_pred):
         y_true, y_pred = self.align(y_true, y_pred)
-        if y_true["malignant"].nunique() < 2:
-            raise InvalidSubmissionError("ROC AUC needs both classes among the answers")
-        return float(roc_auc_score(y_true["malignant"].astype(int), y_pred["malignant"].astype(float)))
+        return roc_auc(y_true["malignant"], y_pred["malignant"])

@@ -1,6 +1,4 @@
-import numpy as np
-
-from helm_plugins.common.mle_tasks import CompetitionMetrics
+from helm_plugins.common.mle_tasks import CompetitionMetrics, rmse
 
 
 class DiabetesProgressionMetrics(CompetitionMetrics):
@@ -13,5 +11,4 @@ class DiabetesProgressionMetrics(CompetitionMetrics):
 
     def evaluate(self, y_true, y_pred):
         y_true, y_pred = self.align(y_true, y_pred)
-        error = y_true["progression"].astype(float) - y_pred["progression"].astype(float)
-        return float(np.sqrt(np.mean(error ** 2)))
+        return rmse(y_true["progression"], y_pred["progression"])

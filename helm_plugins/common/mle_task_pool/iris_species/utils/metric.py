@@ -1,4 +1,4 @@
-from helm_plugins.common.mle_tasks import CompetitionMetrics
+from helm_plugins.common.mle_tasks import CompetitionMetrics, accuracy
 
 
 class IrisSpeciesMetrics(CompetitionMetrics):
@@ -11,4 +11,4 @@ class IrisSpeciesMetrics(CompetitionMetrics):
 
     def evaluate(self, y_true, y_pred):
         y_true, y_pred = self.align(y_true, y_pred)
-        return float((y_true["species"].astype(str) == y_pred["species"].astype(str)).mean())
+        return accuracy(y_true["species"], y_pred["species"])
