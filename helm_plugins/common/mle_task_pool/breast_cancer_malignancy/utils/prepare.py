@@ -7,6 +7,7 @@ import pandas as pd
 def prepare(raw: Path, public: Path, private: Path) -> None:
     data = pd.read_csv(raw / "data.csv")
     data["malignant"] = (data.pop("target") == "malignant").astype(int)
+    data = data.sample(frac=1.0, random_state=3).reset_index(drop=True)
     data.insert(0, "id", [f"case{i}" for i in range(len(data))])
     rng = np.random.default_rng(3)
     test_ids = set(rng.choice(data["id"], size=len(data) // 4, replace=False))

@@ -6,6 +6,7 @@ import pandas as pd
 
 def prepare(raw: Path, public: Path, private: Path) -> None:
     data = pd.read_csv(raw / "data.csv").rename(columns={"target": "species"})
+    data = data.sample(frac=1.0, random_state=7).reset_index(drop=True)  # the raw table is sorted by species
     data.insert(0, "id", [f"flower_{i:03d}" for i in range(len(data))])
     rng = np.random.default_rng(7)
     order = rng.permutation(len(data))
