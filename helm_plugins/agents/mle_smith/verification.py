@@ -141,6 +141,18 @@ def data_assertions(task: mle_tasks.MLETask) -> List[Check]:
     return checks
 
 
+def gold_submission(task: mle_tasks.MLETask, out: Path) -> Path:
+    """The answers as a submission: for a probability task, probability 1 for the positive label and 0 otherwise."""
+    answers = pd.read_csv(task.answers_path)
+    if task.info.task_type == "probability":
+        for target in task.info.target_columns:
+            labels = answers[target].astype(str)
+            positive = task.info.positive_label or sorted(labels.unique())[-1]
+            answers[target] = (labels == positive).astype(float)
+    answers.to_csv(out, index=False)
+    return out
+
+
 def _shuffled(answers_path: Path, info: mle_tasks.TaskInfo, seed: int, out: Path) -> Path:
     answers = pd.read_csv(answers_path)
     rng = np.random.default_rng(seed)
@@ -157,7 +169,7 @@ def _shuffled(answers_path: Path, info: mle_tasks.TaskInfo, seed: int, out: Path
 
 def runtime_checks(task: mle_tasks.MLETask, sandbox=None, seed: int = 0) -> Tuple[List[Check], Dict[str, Any]]:
     """Prepare in the sandbox, data assertions, then one sandboxed scorer for the sample, gold and shuffled answers
-    and the ladder (Execution). Returns (checks, details: scores of each, the reference scores)."""
+    and the ladder's submissions (judged later by execution_gate). Returns (assertion checks, details)."""
     checks: List[Check] = []
     details: Dict[str, Any] = {}
     prepared = mle_tasks.prepare_task(task, sandbox)
@@ -169,14 +181,15 @@ def runtime_checks(task: mle_tasks.MLETask, sandbox=None, seed: int = 0) -> Tupl
         return checks, details
     with tempfile.TemporaryDirectory(prefix="mle_verify_") as tmp:
         tmp = Path(tmp)
-        shuffled = _shuffled(task.answers_path, task.info, seed, tmp / "shuffled.csv")
+        gold_path = gold_submission(task, tmp / "gold.csv")
+        shuffled = _shuffled(gold_path, task.info, seed, tmp / "shuffled.csv")
         ladder = mle_tasks.run_solution(task, mle_tasks.ladder_programs(
             task.info, [(r, f"submission_{r}.csv") for r in mle_tasks.LADDER]), tmp / "ladder", sandbox,
             output=f"submission_{mle_tasks.LADDER[-1]}.csv")
         scorer = mle_tasks.TaskScorer(task, sandbox)
         try:
             scores = {"sample": scorer.score(task.public_dir / "sample_submission.csv"),
-                      "gold": scorer.score(task.answers_path), "shuffled": scorer.score(shuffled)}
+                      "gold": scorer.score(gold_path), "shuffled": scorer.score(shuffled)}
             for rung in mle_tasks.LADDER:
                 path = tmp / "ladder" / f"submission_{rung}.csv"
                 scores[rung] = scorer.score(path if path.is_file() else None)
@@ -208,14 +221,20 @@ def runtime_checks(task: mle_tasks.MLETask, sandbox=None, seed: int = 0) -> Tupl
     checks.append(Check("assertion", "metric optimal on gold", not reason, reason, "refactor"))
     if reason:
         return checks, details
-    checks += execution_checks(task, scores, gold)
+    details["score_objects"] = scores
+    return checks, details
+
+
+def execution_gate(task: mle_tasks.MLETask, details: Dict[str, Any]) -> List[Check]:
+    """Execution over the ladder scores computed by runtime_checks; writes the reference scores when it passes."""
+    scores = details["score_objects"]
+    checks = execution_checks(task, scores, scores["gold"])
     if not failures(checks):
         refs = mle_tasks.ReferenceScores(constant=scores["constant"].raw_score, gbm=scores["gbm"].raw_score,
-                                         higher_is_better=higher,
+                                         higher_is_better=task.info.higher_is_better,
                                          ladder={r: scores[r].raw_score for r in mle_tasks.LADDER})
         (task.private_dir / "reference_scores.json").write_text(json.dumps(asdict(refs), indent=2))
-        details["references"] = asdict(refs)
-    return checks, details
+    return checks
 
 
 def execution_checks(task: mle_tasks.MLETask, scores: Dict[str, mle_tasks.SubmissionScore],
