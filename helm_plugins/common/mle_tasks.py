@@ -400,7 +400,40 @@ def _synthetic_reviews(seed: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-SYNTHETIC = {"churn": _synthetic_churn, "housing": _synthetic_housing, "reviews": _synthetic_reviews}
+def _synthetic_energy(seed: int) -> pd.DataFrame:
+    """Daily building energy use from outdoor temperature (U-shaped: heating and cooling), floor area, insulation
+    and occupancy."""
+    rng = np.random.default_rng(seed)
+    n = 800
+    temperature = rng.normal(15, 9, n).round(1)
+    area = rng.uniform(200, 3000, n).round(0)
+    insulation = rng.choice(["poor", "average", "good"], n, p=[0.3, 0.5, 0.2])
+    occupancy = rng.integers(0, 120, n)
+    factor = np.select([insulation == "poor", insulation == "average"], [1.5, 1.0], 0.7)
+    demand = area * (0.02 * np.abs(temperature - 18) ** 1.3 * factor + 0.05) + 1.5 * occupancy
+    return pd.DataFrame({"outdoor_temp_c": temperature, "floor_area_m2": area, "insulation": insulation,
+                         "occupants": occupancy, "energy_kwh": (demand + rng.normal(0, 20, n)).round(1)})
+
+
+def _synthetic_loans(seed: int) -> pd.DataFrame:
+    """Loan applications with a default label from income, debt ratio, credit history and loan purpose."""
+    rng = np.random.default_rng(seed)
+    n = 1000
+    income = rng.lognormal(10.8, 0.5, n).round(-2)
+    debt_ratio = rng.beta(2, 5, n).round(3)
+    history_years = rng.integers(0, 30, n)
+    late_payments = rng.poisson(0.8, n)
+    purpose = rng.choice(["car", "home", "education", "business"], n)
+    logit = (-2.0 + 4.0 * (debt_ratio - 0.3) - 0.06 * history_years + 0.5 * late_payments
+             - 0.6 * (income > 60000) + 0.8 * (purpose == "business"))
+    default = rng.random(n) < 1 / (1 + np.exp(-logit))
+    return pd.DataFrame({"income": income, "debt_ratio": debt_ratio, "credit_history_years": history_years,
+                         "late_payments": late_payments, "purpose": purpose,
+                         "defaulted": np.where(default, "yes", "no")})
+
+
+SYNTHETIC = {"churn": _synthetic_churn, "housing": _synthetic_housing, "reviews": _synthetic_reviews,
+             "energy": _synthetic_energy, "loans": _synthetic_loans}
 
 
 # ------------------------------------------------------------------------------------------------ sandbox runs
