@@ -38,6 +38,10 @@ API (stable; additions only):
     refs = reference_scores(work, sandbox)           # constant and gradient-boosting ladder scores (cached)
     ladder_program(task.info, "constant"|"linear"|"gbm")    # the sklearn ladder's solution programs (text)
     with TaskScorer(work) as scorer: scorer.score(path, refs)  # a long-lived scorer (many submissions, one start)
+    run_ladder(work, dir, sandbox)                   # all rungs in one program, scored -> (run, {rung: score})
+    write_task(root, info, description, prepare_source, metric_source)   # a task folder from its parts
+    raw_frame("synthetic:churn?seed=3")              # raw tables: sklearn:load_*, synthetic:<name> (SYNTHETIC)
+    accuracy, macro_f1, roc_auc, rmse, mae           # numpy metric helpers for metric.py (no sklearn import)
     normalise(raw, refs)                             # (s - s_const) / (s_gbm - s_const); higher is better
 
 Submission validation (CompetitionMetrics.validate_submission) raises InvalidSubmissionError naming the problem:

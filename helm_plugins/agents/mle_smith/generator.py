@@ -458,12 +458,12 @@ def build_candidate(candidate: Candidate, profile: Profile, frame: pd.DataFrame,
             target = out_dir / name
             shutil.move(str(work.root), str(target))
             shutil.rmtree(work.root.parent, ignore_errors=True)
-            task = mle_tasks.load_task(target)
-            from helm_plugins.agents.mle_smith.pools import task_digest
-
-            (task.private_dir / "prepared_from.json").write_text(json.dumps({"digest": task_digest(task)}))
             record["outcome"] = "accepted"
             (target / "info" / "generation.json").write_text(json.dumps(record, indent=2, default=str))
+            from helm_plugins.agents.mle_smith.pools import task_digest
+
+            task = mle_tasks.load_task(target)
+            (task.private_dir / "prepared_from.json").write_text(json.dumps({"digest": task_digest(task)}))
             return target
         if work is not None:
             shutil.rmtree(work.root.parent, ignore_errors=True)

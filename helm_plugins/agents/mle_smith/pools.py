@@ -13,7 +13,7 @@ import json
 import re
 import shutil
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import List, Optional
 
 from helm_plugins.common import mle_tasks
 from helm_plugins.common.folder_lock import FolderLock
@@ -71,30 +71,31 @@ def prepared_pool(pool: str, output_root: Path, num_tasks: Optional[int] = None,
             digest = task_digest(task)
             if not (stamp.is_file() and json.loads(stamp.read_text()).get("digest") == digest):
                 shutil.rmtree(target, ignore_errors=True)
-                work = mle_tasks.copy_task(task, target, include_prepared=False)
-                result = mle_tasks.prepare_task(work, sandbox)
-                if not result.ok:
-                    raise RuntimeError(f"pool {pool}: task {task.name}: {result.reason}")
-                mle_tasks.reference_scores(work, sandbox)
+                if _verified_copy(task, digest):  # a generator's output: prepared and scored by its own gates
+                    mle_tasks.copy_task(task, target, include_prepared=True)
+                else:
+                    work = mle_tasks.copy_task(task, target, include_prepared=False)
+                    result = mle_tasks.prepare_task(work, sandbox)
+                    if not result.ok:
+                        raise RuntimeError(f"pool {pool}: task {task.name}: {result.reason}")
+                    mle_tasks.reference_scores(work, sandbox)
                 stamp.write_text(json.dumps({"digest": digest, "source": str(task.root)}))
             prepared.append(mle_tasks.load_task(target))
     return prepared
 
 
 def task_digest(task: mle_tasks.MLETask) -> str:
+    """Hash of the task's definition (info, utils, raw), not of its prepared files."""
     h = hashlib.sha256()
-    for path in sorted(p for p in task.root.rglob("*") if p.is_file() and p.parts[-3:-1] != ("private",)
-                       and "public" not in p.relative_to(task.root).parts[:1]
-                       and "private" not in p.relative_to(task.root).parts[:1]):
+    for path in sorted(p for p in task.root.rglob("*") if p.is_file()
+                       and p.relative_to(task.root).parts[0] not in ("public", "private")):
         h.update(str(path.relative_to(task.root)).encode())
         h.update(path.read_bytes())
     return h.hexdigest()[:16]
 
 
-def reference_of(task: mle_tasks.MLETask) -> mle_tasks.ReferenceScores:
-    return mle_tasks.reference_scores(task)
-
-
-def describe(task: mle_tasks.MLETask) -> Dict[str, str]:
-    return {"name": task.name, "metric": task.info.metric, "task_type": task.info.task_type,
-            "origin": task.info.origin, "modality": task.info.modality}
+def _verified_copy(task: mle_tasks.MLETask, digest: str) -> bool:
+    """Is the source prepared by the generator from this very definition, with its reference scores?"""
+    stamp = task.private_dir / "prepared_from.json"
+    return (task.prepared and (task.private_dir / "reference_scores.json").is_file() and stamp.is_file()
+            and json.loads(stamp.read_text()).get("digest") == digest)
