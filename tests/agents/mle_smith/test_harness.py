@@ -30,3 +30,38 @@ def test_scripted_agents_on_a_prepared_task(tmp_path):
     assert again["raw_score"] == records["knn"]["raw_score"]
     with pytest.raises(ValueError, match="agent='oracle'"):
         harness.agent_target("oracle")
+
+
+GOOD_PROGRAM = """
+import pandas as pd
+train, test = pd.read_csv("train.csv"), pd.read_csv("test.csv")
+features = [c for c in test.columns if c != "id"]
+centroids = train.groupby("species")[features].mean()
+distance = ((test[features].to_numpy()[:, None, :] - centroids.to_numpy()[None]) ** 2).sum(-1)
+pd.DataFrame({"id": test["id"], "species": centroids.index[distance.argmin(1)]}).to_csv("submission.csv", index=False)
+print("nearest centroid")
+"""
+
+
+def test_the_model_driven_coder_fixes_its_program_from_the_error(tmp_path):
+    from helm_plugins.agents.hal.harness import Models
+
+    class Coder(Models):
+        def __init__(self):
+            self.prompts = []
+
+        def complete(self, payload):
+            self.prompts.append(payload["messages"][-1]["content"])
+            program = "import pandas as pd\nprint(undefined_name)\n" if len(self.prompts) == 1 else GOOD_PROGRAM
+            return {"text": f"Plan: centroids.\n```python\n{program}```", "model": "fake/coder", "prompt_tokens": 50,
+                    "completion_tokens": 40, "cached": False, "estimated": False}
+
+    source = tmp_path / "pool"
+    shutil.copytree(mle_tasks.HUMAN_POOL / "iris_species", source / "iris_species")
+    tasks = pools.prepared_pool(str(source), tmp_path / "out")
+    coder = Coder()
+    record = harness.run_pool(tasks, "coder", {"max_steps": 3}, tmp_path / "runs", models=coder)["iris_species"]
+    assert len(coder.prompts) == 2 and "NameError" in coder.prompts[1]  # the error went back to the model
+    assert "train.csv" in coder.prompts[0] and "species" in coder.prompts[0]
+    assert record["valid"] and record["normalized"] > 0.8 and record["steps"] == 2 and record["lm_calls"] == 2
+    assert record["usage"]["fake/coder"]["prompt_tokens"] == 100
