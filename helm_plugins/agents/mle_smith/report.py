@@ -162,11 +162,12 @@ def plot_agreement(table: List[dict], stats: Optional[dict], path: Path) -> Opti
     if not rows:
         return None
     fig, ax = plt.subplots(figsize=(6, 5))
-    for row in rows:
+    for number, row in enumerate(rows):
         h, g = row["human"], row["generated"]
         ax.errorbar(h["elo"], g["elo"], xerr=[[h["elo"] - h["low"]], [h["high"] - h["elo"]]],
                     yerr=[[g["elo"] - g["low"]], [g["high"] - g["elo"]]], fmt="o", capsize=3)
-        ax.annotate(row["agent"], (h["elo"], g["elo"]), textcoords="offset points", xytext=(5, 5), fontsize=8)
+        ax.annotate(row["agent"], (h["elo"], g["elo"]), textcoords="offset points", fontsize=8,
+                    xytext=(6, 6 - 12 * (number % 2)))  # alternate sides: agents with equal ratings stay legible
     values = [v for r in rows for v in (r["human"]["elo"], r["generated"]["elo"])]
     lo, hi = min(values) - 50, max(values) + 50
     ax.plot([lo, hi], [lo, hi], "--", color="grey", linewidth=1)
