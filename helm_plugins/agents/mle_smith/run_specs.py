@@ -11,7 +11,9 @@ debugs the solution program: any HELM deployment), or <folder>:<module>.<functio
 (default: human for the shipped pool, generated otherwise).
 """
 
+import hashlib
 import json
+from pathlib import Path
 from typing import Annotated, Optional
 
 from helm.benchmark.metrics.metric import MetricSpec
@@ -53,7 +55,12 @@ def get_mle_task_spec(
     kwargs = {"seed": seed, "max_steps": max_steps}
     if skill is not None:
         kwargs["skill"] = skill
-    pool_name = pool.rstrip("/").split("/")[-1]
+    pool_name = pool
+    if pool not in ("human", "smith_demo", "smith_full"):  # a folder: its name and a hash of its absolute path
+        folder = Path(pool).resolve()
+        if not folder.is_dir():
+            raise ValueError(f"pool={pool!r}: use human, smith_demo, smith_full or a folder of tasks (no folder {folder})")
+        pool_name = f"{folder.name}-{hashlib.sha256(str(folder).encode()).hexdigest()[:8]}"
     settings = f"pool={pool_name},agent={agent.replace('/', '_').replace(':', '_')}"
     settings += f",skill={skill}" if skill is not None else ""
     settings += f",seed={seed}" if seed else ""
