@@ -149,7 +149,7 @@ def test_a_crashing_prepare_or_metric_is_reported(tmp_path):
     assert not result.ok and "did not write public/test.csv" in result.reason
     task.prepare_path.write_text(source)
     assert m.prepare_task(task).ok
-    task.metric_path.write_text(task.metric_path.read_text().replace("return float(", "return float('nan') * float("))
+    task.metric_path.write_text(task.metric_path.read_text().replace("return accuracy(", "return float('nan') * accuracy("))
     score = m.score_submission(task, task.answers_path)
     assert not score.valid and score.metric_failed and "non-finite" in score.error
     run = m.run_solution(task, "import socket\nsocket.create_connection(('1.1.1.1', 80), timeout=3)\n", tmp_path / "net")

@@ -128,7 +128,10 @@ class StageModel:
     def deployment(self) -> str:
         return self.judge.deployment
 
-    def render(self, template: str, **variables) -> str:
+    def render(self, template: str, shrink=(), **variables) -> str:
+        """The prompt; with a context window (a small local model), the `shrink` variables are cut to fit it."""
+        if shrink and getattr(self.judge, "_window", None) is not None:
+            return self.judge.fit(self.templates, template, shrink, **variables)[0]
         return self.templates.render(template, **variables)
 
     def ask(self, prompt: str, seed: str, stage: str):
@@ -239,8 +242,10 @@ def brainstorm(profile: Profile, config: GeneratorConfig, model: Optional[StageM
     if model is None:
         proposed = template_candidates(profile, config)
     else:
-        prompt = model.render("brainstorm", dataset=profile.dataset, n_rows=profile.n_rows, columns=profile.columns,
-                              max_candidates=config.max_candidates, metrics=list(METRICS))
+        lines = "\n".join(f"- {c['name']} | {c['kind']} | {c['n_unique']} distinct | {c['missing']:.2f} missing | "
+                          f"{', '.join(c['examples'])}" for c in profile.columns)
+        prompt = model.render("brainstorm", shrink="column_lines", dataset=profile.dataset, n_rows=profile.n_rows,
+                              column_lines=lines, max_candidates=config.max_candidates, metrics=list(METRICS))
         reply = model.ask(prompt, f"brainstorm/{profile.dataset}/{config.seed}", "brainstormer")
         from helm_plugins.common.judges import parse_json_verdict
 
@@ -258,8 +263,12 @@ def brainstorm(profile: Profile, config: GeneratorConfig, model: Optional[StageM
     stage.update(proposed=len(proposed), accepted=[c["target"] for c in accepted], rejected=rejected,
                  seconds=round(time.monotonic() - start, 3))
     if not accepted:
-        stage["outcome"] = "no usable target: " + ("; ".join(r["problem"] for r in rejected) or
-                                                  "no column is a usable label (constant, identifier or free text)")
+        if stage.get("error"):
+            reason = f"the model proposed no valid candidate ({stage['error']})"
+        else:
+            reason = "; ".join(r["problem"] for r in rejected) or \
+                "no column is a usable label (constant, identifier or free text)"
+        stage["outcome"] = "no usable target: " + reason
     log["stages"].append(stage)
     return [Candidate(**{k: v for k, v in c.items() if k != "problem"}) for c in accepted]
 
@@ -325,8 +334,9 @@ def design(candidate, profile, source, config, name, model, feedback, extra_drop
     if model is None:
         draft = template_design(candidate, profile, source, config, name, extra_drop)
     else:
-        prompt = model.render("design", dataset=profile.dataset, n_rows=profile.n_rows,
-                              column_names=[c["name"] for c in profile.columns], candidate=candidate.model_dump(),
+        prompt = model.render("design", shrink=("column_names", "feedback"), dataset=profile.dataset,
+                              n_rows=profile.n_rows, column_names=", ".join(c["name"] for c in profile.columns),
+                              candidate=candidate.model_dump(),
                               id_column="id", seed=config.seed + 17, test_fraction=config.test_fraction,
                               feedback=feedback)
         reply = model.ask(prompt, f"design/{name}/{attempt}", "designer")
@@ -359,7 +369,7 @@ def refactor(draft: Draft, model: Optional[StageModel], feedback: str, name: str
              "mode": "model" if model else "template"}
     if model is not None:
         _, _, kind = METRICS[draft.info.notes["metric_function"]]
-        prompt = model.render("refactor", id_column=draft.info.id_column, target=draft.info.target_columns[0],
+        prompt = model.render("refactor", shrink=("prepare_source", "metric_source"), id_column=draft.info.id_column, target=draft.info.target_columns[0],
                               value_kind=kind, higher_is_better=draft.info.higher_is_better,
                               prepare_source=draft.prepare_source, metric_source=draft.metric_source, feedback=feedback)
         reply = model.ask(prompt, f"refactor/{name}/{attempt}", "refactor")

@@ -285,7 +285,7 @@ def llm_reviews(task: mle_tasks.MLETask, model, seed: str = "review") -> Tuple[L
     """The judge's four verdicts (strict: a reply without a valid verdict fails every criterion)."""
     from helm_plugins.common.judges import parse_json_verdict
 
-    prompt = model.render("review", **review_variables(task))
+    prompt = model.render("review", shrink=("description", "metric_source", "test_head"), **review_variables(task))
     reply = model.ask(prompt, seed, stage="review")
     verdict = parse_json_verdict(reply.text, ReviewVerdicts) if reply.success else None
     record = {"prompt": prompt, "reply": reply.text, "error": reply.error}

@@ -85,7 +85,7 @@ def test_llm_reviews_are_strict_and_recorded(tmp_path):
         def __init__(self, text):
             self.text, self.prompts = text, []
 
-        def render(self, template, **variables):
+        def render(self, template, shrink=(), **variables):
             from helm_plugins.common.judges import Templates
 
             return Templates(G.HERE / "prompts").render(template, **variables)
