@@ -10,11 +10,17 @@ from helm_plugins.common import mle_tasks
 pytestmark = pytest.mark.skipif(not shutil.which("bwrap"), reason="bubblewrap is not installed")
 
 
-def test_scripted_agents_on_a_prepared_task(tmp_path):
-    source = tmp_path / "pool"
+@pytest.fixture(scope="module")
+def iris(tmp_path_factory):
+    """The iris task prepared once for this module (a pool folder of two tasks, the first one taken)."""
+    root = tmp_path_factory.mktemp("iris")
     for name in ("iris_species", "wine_cultivar"):
-        shutil.copytree(mle_tasks.HUMAN_POOL / name, source / name)
-    tasks = pools.prepared_pool(str(source), tmp_path / "out", num_tasks=1)
+        shutil.copytree(mle_tasks.HUMAN_POOL / name, root / "pool" / name)
+    return pools.prepared_pool(str(root / "pool"), root / "out", num_tasks=1)
+
+
+def test_scripted_agents_on_a_prepared_task(iris, tmp_path):
+    tasks = iris
     assert [t.name for t in tasks] == ["iris_species"] and tasks[0].prepared
     task = tasks[0]
     public = harness.harness_task(task)
@@ -43,7 +49,7 @@ print("nearest centroid")
 """
 
 
-def test_the_model_driven_coder_fixes_its_program_from_the_error(tmp_path):
+def test_the_model_driven_coder_fixes_its_program_from_the_error(iris, tmp_path):
     from helm_plugins.agents.hal.harness import Models
 
     class Coder(Models):
@@ -56,9 +62,7 @@ def test_the_model_driven_coder_fixes_its_program_from_the_error(tmp_path):
             return {"text": f"Plan: centroids.\n```python\n{program}```", "model": "fake/coder", "prompt_tokens": 50,
                     "completion_tokens": 40, "cached": False, "estimated": False}
 
-    source = tmp_path / "pool"
-    shutil.copytree(mle_tasks.HUMAN_POOL / "iris_species", source / "iris_species")
-    tasks = pools.prepared_pool(str(source), tmp_path / "out")
+    tasks = iris
     coder = Coder()
     record = harness.run_pool(tasks, "coder", {"max_steps": 3}, tmp_path / "runs", models=coder)["iris_species"]
     assert len(coder.prompts) == 2 and "NameError" in coder.prompts[1]  # the error went back to the model
