@@ -22,6 +22,7 @@ SUBCOMMAND_MODULES = [
     "helm_plugins.structured_prompting.cli",
     "helm_plugins.audio.cli",
     "helm_plugins.agents.hal.cli",
+    "helm_plugins.agents.mle_smith.cli",
     "helm_plugins.summarize",
     "helm_plugins.leaderboard",
     "helm_plugins.demo",

@@ -322,6 +322,18 @@ def _hal_headline(ctx: DemoContext) -> str:
             f"{expensive_on} of {len(by_benchmark)} benchmarks (planted)")
 
 
+def _mle_smith_headline(ctx: DemoContext) -> str:
+    report = _json(ctx.output_path / "mle_report" / ctx.suite / "report.json")
+    agreement = report.get("agreement")
+    if not agreement:
+        return "one task pool only: no agreement"
+    pearson, spearman = agreement["pearson"], agreement["spearman"]
+    tasks = " + ".join(f"{len(p['tasks'])} {name}" for name, p in report["pools"].items())
+    return (f"Elo agreement of {len(report['agents'])} agents on {tasks} tasks: Pearson {pearson['estimate']:.3f} "
+            f"[{pearson['low']:.3f}, {pearson['high']:.3f}], Spearman {spearman['estimate']:.3f} "
+            f"[{spearman['low']:.3f}, {spearman['high']:.3f}]")
+
+
 def _optimizers_headline(ctx: DemoContext) -> str:
     summary = _json(ctx.demo_output / "optimizers-demo" / "study.json")
     rows = [r for r in summary["table"] if r["optimizer"] != "adamw" and r["speedup"]["estimate"] is not None]
@@ -407,6 +419,11 @@ STEPS: List[Step] = [
     Step("entce", "Entropy calibration",
          _plugins("entce", "--demo", "--suite", "{suite}", "-o", "{o}", "--output", "{out}/entce-demo", "--no-progress"),
          _entce_headline, _file("entce-demo", "entropy_calibration.png")),
+    Step("mle-smith", "MLE-Smith (generated ML tasks)", _helm_run("mle_smith.conf"), lambda ctx: "done", _suite_where,
+         expected_runs=_conf_entries("mle_smith.conf"), in_summary=False),
+    Step("mle-report", "MLE-Smith (generated ML tasks)", _plugins("mle-report", "--suite", "{suite}", "-o", "{o}"),
+         _mle_smith_headline, lambda ctx: str(ctx.output_path / "mle_report" / ctx.suite / "leaderboard.md"),
+         needs=["mle-smith"]),
     Step("summarize", "Leaderboard", _plugins("summarize", "--suite", "{suite}", "-o", "{o}"), _summarize_headline,
          lambda ctx: str(ctx.suite_dir / "groups"), in_summary=False, after_all=True),
     Step("leaderboard", "Leaderboard",
@@ -417,7 +434,8 @@ STEPS: List[Step] = [
                   "--plots", "hp_entropy_calibration={out}/entce-demo",
                   "--plots", "hp_judges={o}/runs/{suite}/spec_matrix",
                   "--plots", "hp_pretraining_optimizers={out}/optimizers-demo",
-                  "--plots", "hp_agents={o}/hal_report/{suite}"),
+                  "--plots", "hp_agents={o}/hal_report/{suite}",
+                  "--plots", "hp_mle_smith={o}/mle_report/{suite}"),
          _summarize_headline, lambda ctx: str(ctx.suite_dir / "groups"), needs=["summarize"]),
 ]
 

@@ -23,6 +23,7 @@ install_dspy_executor()  # runs with a DSPyAdapterSpec execute their DSPy progra
 
 # Run spec modules register their `hp_*` functions with HELM on import.
 import helm_plugins.agents.hal.run_specs  # noqa: E402,F401
+import helm_plugins.agents.mle_smith.run_specs  # noqa: E402,F401
 import helm_plugins.audio.run_specs  # noqa: E402,F401
 import helm_plugins.judges.spec_adherence.run_specs  # noqa: E402,F401
 import helm_plugins.judges.uq.run_specs  # noqa: E402,F401

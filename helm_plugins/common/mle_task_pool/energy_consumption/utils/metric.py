@@ -1,0 +1,14 @@
+from helm_plugins.common.mle_tasks import CompetitionMetrics, rmse
+
+
+class EnergyConsumptionMetrics(CompetitionMetrics):
+    id_column = "id"
+    target_columns = ["energy_kwh"]
+    value_kind = "number"
+
+    def __init__(self):
+        super().__init__(higher_is_better=False)
+
+    def evaluate(self, y_true, y_pred):
+        y_true, y_pred = self.align(y_true, y_pred)
+        return rmse(y_true["energy_kwh"], y_pred["energy_kwh"])
