@@ -420,7 +420,7 @@ STEPS: List[Step] = [
          _plugins("entce", "--demo", "--suite", "{suite}", "-o", "{o}", "--output", "{out}/entce-demo", "--no-progress"),
          _entce_headline, _file("entce-demo", "entropy_calibration.png")),
     Step("mle-smith", "MLE-Smith (generated ML tasks)", _helm_run("mle_smith.conf"), lambda ctx: "done", _suite_where,
-         expected_runs=_conf_entries("mle_smith.conf"), in_summary=False),
+         expected_runs=_conf_entries("mle_smith.conf"), in_summary=False, resource="helm"),
     Step("mle-report", "MLE-Smith (generated ML tasks)", _plugins("mle-report", "--suite", "{suite}", "-o", "{o}"),
          _mle_smith_headline, lambda ctx: str(ctx.output_path / "mle_report" / ctx.suite / "leaderboard.md"),
          needs=["mle-smith"]),

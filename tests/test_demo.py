@@ -109,3 +109,10 @@ def test_each_step_reports_its_own_cpu_time_when_steps_overlap(tmp_path):
     busy_result, idle_result = run_demo(steps, _ctx(tmp_path), progress=False, echo=lambda line: None, jobs=2)
     assert busy_result.cpu_seconds >= 0.6 and idle_result.cpu_seconds < 0.3
     assert idle_result.seconds >= 0.8
+
+
+def test_every_helm_run_step_holds_helms_cache_and_summarize_waits_for_all():
+    for step in demo.STEPS:
+        if step.command(_ctx(Path("/x")))[0].endswith("helm-run"):
+            assert step.resource == "helm", step.name
+    assert [s.name for s in demo.STEPS if s.after_all] == ["summarize"]
