@@ -6,15 +6,12 @@ constant prediction runs in about a second, a large forest or boosted ensemble t
 combinations fail the way agents' programs fail: "raw" features hand strings and missing values to the model and
 crash in training.
 
-    program = render_program(components, TaskIO.from_public_dir(public_dir))
+    program = render_program(components, TaskIO.from_info(task.info))     # reads train.csv, test.csv; writes submission.csv
 """
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Dict, List, Mapping
-
-import pandas as pd
 
 FEATURES = ["onehot", "numeric", "raw"]
 MODELS = ["constant", "linear", "knn", "forest", "boosting", "mlp"]
@@ -53,45 +50,29 @@ SCALED = {"linear", "knn", "mlp"}  # families that get a StandardScaler in front
 
 @dataclass(frozen=True)
 class TaskIO:
-    """What a program needs to know about a task's public files (read from them, as an agent would)."""
+    """What a program needs to know about a task (its public task.json): id column, target, kind of output."""
 
-    public_dir: str
     id_column: str
-    targets: tuple
-    kind: str  # "classification" or "regression"
-    output: str  # "label", "probability" (of the positive class), "class_probabilities", "value"
+    target: str
+    kind: str  # "classification" or "regression" (of the estimator)
+    output: str  # "label", "probability" (of the positive class) or "value"
+    positive_label: str = ""  # a probability task's positive class ("" = the last label sorted)
 
     @classmethod
-    def from_public_dir(cls, public_dir: Path, kind: str = "") -> "TaskIO":
-        public_dir = Path(public_dir)
-        for name in ("train.csv", "test.csv", "sample_submission.csv"):
-            if not (public_dir / name).is_file():
-                raise FileNotFoundError(f"task data {public_dir}: no {name} (expected train.csv, test.csv, "
-                                        "sample_submission.csv)")
-        sample = pd.read_csv(public_dir / "sample_submission.csv", nrows=50)
-        train_columns = pd.read_csv(public_dir / "train.csv", nrows=0).columns
-        id_column, targets = sample.columns[0], tuple(sample.columns[1:])
-        if not targets:
-            raise ValueError(f"{public_dir}/sample_submission.csv: needs an id column and at least one target column")
-        if len(targets) == 1 and targets[0] in train_columns:
-            labels = pd.read_csv(public_dir / "train.csv", usecols=[targets[0]])[targets[0]]
-            numeric = pd.api.types.is_numeric_dtype(labels)
-            few = labels.nunique() <= max(20, len(labels) // 50)
-            inferred = "classification" if (not numeric or (few and (labels.dropna() % 1 == 0).all())) else "regression"
-            kind = kind or inferred
-            values = sample[targets[0]]
-            fractional = pd.api.types.is_float_dtype(values) and values.between(0, 1).all() and (values % 1 != 0).any()
-            if kind == "classification":
-                output = "probability" if fractional and labels.nunique() == 2 else "label"
-            else:
-                output = "value"
-        else:  # one column per class: probabilities
-            kind, output = "classification", "class_probabilities"
-        return cls(str(public_dir), id_column, targets, kind, output)
+    def from_info(cls, info) -> "TaskIO":
+        """From an MLE task's TaskInfo (helm_plugins.common.mle_tasks)."""
+        if len(info.target_columns) != 1:
+            raise ValueError(f"task {info.name}: the program space covers single-target tasks, this one predicts "
+                             f"{info.target_columns}")
+        if info.modality != "tabular":
+            raise ValueError(f"task {info.name}: the program space covers tabular tasks, this one is {info.modality}")
+        kind = "regression" if info.task_type == "regression" else "classification"
+        output = {"regression": "value", "classification": "label", "probability": "probability"}[info.task_type]
+        return cls(info.id_column, info.target_columns[0], kind, output, info.positive_label or "")
 
 
 def _features_code(features: str) -> List[str]:
-    common = ["features = [c for c in train.columns if c != id_column and c not in targets]"]
+    common = ["features = [c for c in test.columns if c != id_column and c in train.columns]"]
     if features == "raw":
         return common + ["X, X_test = train[features], test[features]"]
     if features == "numeric":
@@ -108,46 +89,23 @@ def _features_code(features: str) -> List[str]:
     ]
 
 
-def _target_code(io: TaskIO) -> List[str]:
-    if io.output == "class_probabilities":
-        return [f"label_column = {_label_column(io)!r}", "y = train[label_column]"]
-    return ["y = train[targets[0]]"]
-
-
-def _label_column(io: TaskIO) -> str:
-    """For class-probability submissions the training file names the label column; the first non-feature guess."""
-    columns = pd.read_csv(Path(io.public_dir) / "train.csv", nrows=0).columns
-    test_columns = set(pd.read_csv(Path(io.public_dir) / "test.csv", nrows=0).columns)
-    extra = [c for c in columns if c not in test_columns]
-    if not extra:
-        raise ValueError(f"{io.public_dir}: train.csv has no column that test.csv lacks (no label column)")
-    return extra[0]
-
-
 def _predict_code(io: TaskIO, constant: bool) -> List[str]:
     lines = ["submission = pd.DataFrame({id_column: test[id_column]})"]
+    positive = (f"positive = {io.positive_label!r}" if io.positive_label
+                else "positive = sorted(y.astype(str).unique())[-1]")
     if constant:
         if io.output == "value":
-            return lines + ["submission[targets[0]] = float(y.mean())", "submission.to_csv('submission.csv', index=False)"]
-        if io.output == "label":
-            return lines + ["submission[targets[0]] = y.mode().iloc[0]", "submission.to_csv('submission.csv', index=False)"]
-        if io.output == "probability":
-            return lines + ["submission[targets[0]] = float((y == sorted(y.unique())[-1]).mean())",
-                            "submission.to_csv('submission.csv', index=False)"]
-        return lines + ["shares = y.value_counts(normalize=True)",
-                        "for column in targets:",
-                        "    submission[column] = float(shares.get(type(y.iloc[0])(column), shares.get(column, 0.0)))",
-                        "submission.to_csv('submission.csv', index=False)"]
-    if io.output in ("label", "value"):
-        return lines + ["submission[targets[0]] = model.predict(X_test)", "submission.to_csv('submission.csv', index=False)"]
-    if io.output == "probability":
-        return lines + ["submission[targets[0]] = model.predict_proba(X_test)[:, -1]",
-                        "submission.to_csv('submission.csv', index=False)"]
-    return lines + ["probabilities = model.predict_proba(X_test)",
-                    "for index, label in enumerate(model.classes_):",
-                    "    submission[str(label)] = probabilities[:, index]",
-                    "submission = submission[[id_column] + list(targets)]",
-                    "submission.to_csv('submission.csv', index=False)"]
+            lines.append("submission[target] = float(y.mean())")
+        elif io.output == "label":
+            lines.append("submission[target] = y.mode().iloc[0]")
+        else:
+            lines += [positive, "submission[target] = float((y.astype(str) == positive).mean())"]
+    elif io.output == "probability":
+        lines += [positive, "classes = [str(c) for c in model.classes_]",
+                  "submission[target] = model.predict_proba(X_test)[:, classes.index(positive)]"]
+    else:
+        lines.append("submission[target] = model.predict(X_test)")
+    return lines + ["submission.to_csv('submission.csv', index=False)"]
 
 
 def render_program(components: Mapping[str, str], io: TaskIO) -> str:
@@ -167,15 +125,11 @@ def render_program(components: Mapping[str, str], io: TaskIO) -> str:
             lines += ["from sklearn.pipeline import make_pipeline", "from sklearn.preprocessing import StandardScaler"]
     lines += [
         "",
-        f"DATA = {io.public_dir!r}",
-        "train = pd.read_csv(DATA + '/train.csv')",
-        "test = pd.read_csv(DATA + '/test.csv')",
-        "sample = pd.read_csv(DATA + '/sample_submission.csv')",
-        "id_column, targets = sample.columns[0], list(sample.columns[1:])",
+        "train = pd.read_csv('train.csv')",
+        "test = pd.read_csv('test.csv')",
+        f"id_column, target = {io.id_column!r}, {io.target!r}",
+        "y = train[target]" + (".astype(float)" if io.kind == "regression" else ""),
     ]
-    lines += _target_code(io)
-    if io.output == "class_probabilities":
-        lines.append("targets = [c for c in targets]")
     lines += _features_code(components["features"]) if not constant else []
     if not constant:
         built = constructor.format(**SIZE_KNOBS[components["size"]])
