@@ -80,6 +80,7 @@ class SimulatedActors:
 
 
 def _actor_loop(connection, runner) -> None:
+    connection.send(("ready", None))
     while True:
         job = connection.recv()
         if job is None:
@@ -107,7 +108,7 @@ class ProcessActors:
     def __init__(self, n_actors: int, runner: Any, start_method: str = "spawn", min_action_s: float = 0.5):
         self.runner = runner
         self.context = multiprocessing.get_context(start_method)
-        self.workers = [self._spawn() for _ in range(n_actors)]
+        self.workers = [self._spawn() for _ in range(n_actors)]  # the clock starts once all are ready
         self.version = 0
         self.min_action_s = min_action_s  # an actor with less time left in the window waits for the next one
         self.dropped: List[Dict[str, Any]] = []
@@ -123,6 +124,8 @@ class ProcessActors:
         process = self.context.Process(target=_actor_loop, args=(child, self.runner), daemon=True)
         process.start()
         child.close()
+        if not parent.poll(120) or parent.recv()[0] != "ready":  # started and imported: the clock may run
+            raise RuntimeError("an actor process did not start within 120 s")
         return _Worker(process, parent)
 
     def _dispatch(self, worker: _Worker, action: Any, time_limit: Optional[float]) -> int:
