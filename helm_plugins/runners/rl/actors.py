@@ -143,24 +143,28 @@ class ProcessActors:
         for worker in busy:
             handles[worker.connection] = worker
             handles[worker.process.sentinel] = worker
-        worker = handles[wait(list(handles))[0]]
-        job = worker.job
-        job_id, action, started, _ = job
-        try:
-            if worker.connection.poll():
-                got_id, outcome = worker.connection.recv()
-                if got_id == job_id:
-                    worker.job = None
-                    actor = self.workers.index(worker)
-                    return worker, Completion(action, outcome, actor, started, self.clock, self.version), job
-        except (EOFError, OSError):
-            pass
-        # the worker died mid-action: drop the action, count it, replace the worker
-        worker.process.join(timeout=1)
-        self.dropped.append({"action": action, "exitcode": worker.process.exitcode, "at": self.clock})
-        index = self.workers.index(worker)
-        self.workers[index] = self._spawn()
-        return self.workers[index], None, job
+        while True:
+            for ready in wait(list(handles)):
+                worker = handles[ready]
+                job = worker.job
+                job_id, action, started, _ = job
+                try:
+                    while worker.connection.poll():
+                        got_id, outcome = worker.connection.recv()
+                        if got_id == job_id:
+                            worker.job = None
+                            actor = self.workers.index(worker)
+                            return worker, Completion(action, outcome, actor, started, self.clock, self.version), job
+                except (EOFError, OSError):
+                    pass
+                worker.process.join(timeout=0.2)
+                if worker.process.is_alive():
+                    continue  # woken without a result (a spurious wake-up): keep waiting
+                # the worker died mid-action: drop the action, count it, replace the worker
+                self.dropped.append({"action": action, "exitcode": worker.process.exitcode, "at": self.clock})
+                index = self.workers.index(worker)
+                self.workers[index] = self._spawn()
+                return self.workers[index], None, job
 
     def next_batch(self, sample: Sampler, window_s: float) -> Window:
         end = self.clock + window_s

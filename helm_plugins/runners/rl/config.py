@@ -41,7 +41,8 @@ class RLMLEConfig(BaseModel):
     best_of: int = Field(16, gt=0, description="N of the final best-of-N (half solve, half improve)")
     clock: Literal["simulated", "real"] = Field(
         "simulated", description="simulated: a virtual clock over each program's measured run; real: worker processes")
-    duration: Literal["cpu", "wall"] = Field("cpu", description="the action duration: CPU or wall seconds of the run")
+    duration: Literal["cpu", "wall"] = Field(
+        "cpu", description="the action duration: CPU or wall seconds of the run (the real clock always uses wall)")
     workers: int = Field(2, gt=0, description="processes that run programs (simulated clock: the measurements)")
     timeout_s: float = Field(60.0, gt=0, description="a program's time limit in the sandbox")
     memory_mb: int = Field(2048, ge=256, description="a program's memory limit")
@@ -62,6 +63,8 @@ class RLMLEConfig(BaseModel):
         names = [arm.name for arm in self.arms]
         if len(set(names)) != len(names):
             raise ValueError(f"arms: names must be unique, got {names}")
+        if self.clock == "real":
+            self.duration = "wall"  # the window is wall time, so the weights must be too
         if len(set(self.seeds)) != len(self.seeds):
             raise ValueError(f"seeds must be distinct, got {self.seeds}")
         return self
