@@ -47,6 +47,9 @@ class RLMLEConfig(BaseModel):
     timeout_s: float = Field(60.0, gt=0, description="a program's time limit in the sandbox")
     memory_mb: int = Field(2048, ge=256, description="a program's memory limit")
     sandbox: Literal["auto", "bwrap", "unshare", "none"] = Field("auto", description="sandbox mode for programs")
+    instrumentation_model: Optional[str] = Field(
+        None, description="HELM deployment of a frozen LM that inserts the stage markers (default: the AST pass)")
+    local_path: str = Field("prod_env", description="HELM's local path for that deployment (credentials, configs)")
     checkpoint_every: int = Field(5, gt=0, description="learner steps between checkpoints of a run")
 
     @model_validator(mode="after")

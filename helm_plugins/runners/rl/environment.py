@@ -22,13 +22,15 @@ import sys
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from helm_plugins.common.sandbox import Sandbox, SandboxLimits
 from helm_plugins.runners.rl.instrumentation import (
     FAILURE_REWARD,
     failure_credit,
+    helm_completer,
     instrument,
+    lm_instrument,
     markers_reached,
     new_nonce,
 )
@@ -45,6 +47,7 @@ finally:
     sys.stderr.write("\\n@@cpu %s %.6f\\n" % (nonce, sum(u.ru_utime + u.ru_stime for u in usage)))
 """
 PROGRAM_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore"}
+_COMPLETERS: Dict[Tuple[str, str], Callable[[str], str]] = {}  # per actor process: one HELM client per deployment
 CPU_LINE = re.compile(r"^@@cpu (\w+) ([0-9.]+)$", re.M)
 
 
@@ -60,6 +63,20 @@ class ProgramRunner:
     duration: str = "cpu"  # "cpu" or "wall": which measure is the action's duration
     keep_runs: bool = False  # keep each run's directory (program, submission) for inspection
     python: str = field(default_factory=lambda: sys.executable)
+    instrumentation_model: Optional[str] = None  # a HELM deployment that inserts the markers (else the AST pass)
+    local_path: str = "prod_env"  # HELM's local path (credentials, model configs, cache) for that deployment
+
+    def instrument(self, source: str, nonce: str) -> Tuple[str, str]:
+        """(instrumented program, who did it: "ast", "lm" or "ast-fallback" when the LM's edit was rejected)."""
+        if self.instrumentation_model:
+            key = (self.instrumentation_model, self.local_path)
+            if key not in _COMPLETERS:
+                _COMPLETERS[key] = helm_completer(self.instrumentation_model, self.local_path)
+            edited = lm_instrument(source, nonce, _COMPLETERS[key])
+            if edited is not None:
+                return edited, "lm"
+            return instrument(source, nonce), "ast-fallback"
+        return instrument(source, nonce), "ast"
 
     @property
     def io(self) -> TaskIO:
@@ -76,10 +93,10 @@ class ProgramRunner:
         source = source if source is not None else self.program(components)
         nonce = new_nonce()
         try:
-            instrumented = instrument(source, nonce)
+            instrumented, instrumenter = self.instrument(source, nonce)
             parse_error = ""
         except SyntaxError as error:
-            instrumented = source  # runs as written and fails: no marker reached
+            instrumented, instrumenter = source, "none"  # runs as written and fails: no marker reached
             parse_error = f"syntax error line {error.lineno}: {error.msg}"
         workdir = solution_workdir(self.task, Path(self.work_root) / f"run-{uuid.uuid4().hex[:12]}")
         (workdir / "solution.py").write_text(instrumented)
@@ -96,6 +113,7 @@ class ProgramRunner:
             "timed_out": result.timed_out and window_limited,  # stopped by the caller's limit (the window)
             "reason": parse_error or result.reason,
             "stderr_tail": result.stderr[-300:],
+            "instrumenter": instrumenter,
         }
         outcome["duration_s"] = max(cpu if self.duration == "cpu" else result.wall_s, MIN_DURATION_S)
         submission = workdir / "submission.csv"

@@ -233,9 +233,10 @@ class Checkpoint:
             except json.JSONDecodeError as error:
                 raise ValueError(f"{self.path}: not a readable checkpoint ({error}); delete it or use another "
                                  "--output") from None
-            changed = sorted(k for k in set(saved.get("config", {})) | set(self.data["config"])
-                             if saved.get("config", {}).get(k) != self.data["config"].get(k)
-                             and k not in ("checkpoint_every", "workers"))
+            before, now = saved.get("config", {}), self.data["config"]
+            defaults = {name: f.default for name, f in type(config).model_fields.items()}
+            changed = sorted(k for k in set(before) | set(now)
+                             if before.get(k, defaults.get(k)) != now.get(k) and k not in ("checkpoint_every", "workers"))
             if changed:
                 raise ValueError(f"{self.path} was written with a different config (changed: {', '.join(changed)}); "
                                  "use another --output or delete the checkpoint to start over")
@@ -264,7 +265,8 @@ def run_study(config: RLMLEConfig, output_dir: Path, suite_dir: Optional[Path] =
     for task_index, (task, references) in enumerate(prepare_tasks(config.tasks, output_dir / "tasks", config.sandbox)):
         work_root = output_dir / "work" / task.name
         work_root.mkdir(parents=True, exist_ok=True)
-        runner = ProgramRunner(task, references, str(work_root), limits, config.sandbox, config.duration)
+        runner = ProgramRunner(task, references, str(work_root), limits, config.sandbox, config.duration,
+                               instrumentation_model=config.instrumentation_model, local_path=config.local_path)
         table = None
         if config.clock == "simulated":
             table = measure_programs(runner, space, config.workers, output_dir / "outcomes" / f"{task.name}.json",

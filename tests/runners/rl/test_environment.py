@@ -72,3 +72,28 @@ def test_an_invalid_submission_is_a_failed_run_with_its_reason(runner):
     source = TARGETS + "pd.DataFrame({'house': test['house']}).to_csv('submission.csv', index=False)\n"
     outcome = runner.run({}, source=source)
     assert outcome["status"] == "failed" and "invalid submission" in outcome["reason"] and "price" in outcome["reason"]
+
+
+def test_a_frozen_lm_can_insert_the_markers_and_a_bad_edit_falls_back_to_the_ast_pass(runner, monkeypatch):
+    from helm_plugins.runners.rl import environment
+    from helm_plugins.runners.rl.instrumentation import instrument
+
+    replies = {"edit": "faithful"}
+
+    def fake_lm(deployment, local_path):
+        def complete(prompt):
+            source = prompt.split("```python\n", 1)[1].rsplit("```", 1)[0]
+            nonce = prompt.split('print("@@stage ', 1)[1].split(" ", 1)[0]
+            edited = instrument(source, nonce)
+            return edited if replies["edit"] == "faithful" else edited.replace("rows", "lines")
+        return complete
+
+    monkeypatch.setattr(environment, "helm_completer", fake_lm)
+    monkeypatch.setattr(environment, "_COMPLETERS", {})
+    runner.instrumentation_model = "fake/frozen-lm"
+    source = "import json\nrows = open('no_such.csv').read()\n"
+    outcome = runner.run({}, source=source)
+    assert outcome["instrumenter"] == "lm" and outcome["markers"] == 1
+    replies["edit"] = "changes the code"
+    outcome = runner.run({}, source=source)
+    assert outcome["instrumenter"] == "ast-fallback" and outcome["markers"] == 1
