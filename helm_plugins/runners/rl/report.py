@@ -22,8 +22,8 @@ RUN_STATS = {  # HELM stat -> per-seed field of the summary
 }
 
 
-def interval(values: Sequence[Optional[float]], level: float = 0.95) -> Dict[str, Any]:
-    """Mean and Student-t interval over seeds (None bounds with fewer than two values)."""
+def interval(values: Sequence[Optional[float]], level: float = 0.95, bounds=(-math.inf, math.inf)) -> Dict[str, Any]:
+    """Mean and Student-t interval over seeds, clipped to `bounds` (None bounds with fewer than two values)."""
     from scipy import stats
 
     values = [float(v) for v in values if v is not None and math.isfinite(v)]
@@ -33,7 +33,7 @@ def interval(values: Sequence[Optional[float]], level: float = 0.95) -> Dict[str
     if len(values) < 2:
         return {"mean": mean, "low": None, "high": None, "n": 1}
     half = float(stats.t.ppf(0.5 + level / 2, len(values) - 1) * np.std(values, ddof=1) / math.sqrt(len(values)))
-    return {"mean": mean, "low": mean - half, "high": mean + half, "n": len(values)}
+    return {"mean": mean, "low": max(mean - half, bounds[0]), "high": min(mean + half, bounds[1]), "n": len(values)}
 
 
 def fmt(value: Dict[str, Any], digits: int = 3) -> str:
@@ -83,7 +83,8 @@ def summarize(config, runs: Dict[str, Dict[str, Any]], tables: Dict[str, Dict[st
             entry = {"task": task, "arm": arm, "seeds": [r["seed"] for r in rows]}
             for field in ("best_of_n", "late_score", "late_duration_s", "late_failure_rate", "completions_per_step",
                           "policy_score", "policy_duration_s"):
-                entry[field] = interval([r[field] for r in rows])
+                entry[field] = interval([r[field] for r in rows], bounds=(0.0, 1.0) if field == "late_failure_rate"
+                                        else (-math.inf, math.inf))
             table.append(entry)
     reference = reference_arm(config)
     ablation = []
