@@ -12,7 +12,7 @@ import numpy as np
 from helm_plugins.common.results import RunInstance, RunRecord, make_stat, write_run_directory
 
 GROUP = "hp_rl_mle"
-MODEL = "helm-plugins/rl-mle-component-policy"
+MODEL = "helm-plugins/rl-mle-component-policy"  # + "+<arm>": one leaderboard row per arm (averaged over tasks)
 RUN_STATS = {  # HELM stat -> per-seed field of the summary
     "rl_best_of_n_score": "best_of_n",
     "rl_late_score": "late_score",
@@ -208,8 +208,9 @@ def write_helm_runs(config, summary: Dict[str, Any], suite_dir: Path, output_dir
         ]
         stats = [make_stat(stat, [(r[field] if r[field] is not None else 0.0) for r in seeds])
                  for stat, field in RUN_STATS.items()]
+        model = f"{MODEL}+{arm.name}"
         record = RunRecord(
-            name=f"{GROUP}:task={row['task']},arm={arm.name},model={MODEL.replace('/', '_')}",
+            name=f"{GROUP}:task={row['task']},arm={arm.name},model={model.replace('/', '_')}",
             scenario_name=GROUP,
             scenario_description=(
                 f"RL of a program policy on the MLE task {row['task']} (arm {arm.name}: duration weighting "
@@ -217,7 +218,7 @@ def write_helm_runs(config, summary: Dict[str, Any], suite_dir: Path, output_dir
                 f"{arm.advantage} advantages), {len(seeds)} seeds (helm-plugins rl-mle, {output_dir})."),
             scenario_class="helm_plugins.runners.rl.study.run_study",
             scenario_args={"task": row["task"], "arm": arm.name},
-            model=MODEL,
+            model=model,
             method="rl_mle",
             groups=[GROUP],
             stats=stats,
