@@ -156,7 +156,8 @@ def markers_reached(stdout: str, nonce: str) -> int:
     return reached
 
 
-def failure_credit(reached: int, failure_reward: float = FAILURE_REWARD, per_marker: float = CREDIT_PER_MARKER) -> float:
+def failure_credit(reached: int, failure_reward: float = FAILURE_REWARD,
+                   per_marker: float = CREDIT_PER_MARKER) -> float:
     """The reward of a failed run that reached `reached` stage markers."""
     if not 0 <= reached <= len(STAGES):
         raise ValueError(f"markers reached must be in 0..{len(STAGES)}, got {reached}")
@@ -192,7 +193,10 @@ def helm_completer(deployment: str, local_path: str = "prod_env", max_tokens: in
     import os
 
     import helm_plugins.plugin  # noqa: F401  registers the embedded model
-    from helm.benchmark.config_registry import register_builtin_configs_from_helm_package, register_configs_from_directory
+    from helm.benchmark.config_registry import (
+        register_builtin_configs_from_helm_package,
+        register_configs_from_directory,
+    )
     from helm.benchmark.model_deployment_registry import get_model_deployment
     from helm.clients.auto_client import AutoClient
     from helm.common.cache_backend_config import SqliteCacheBackendConfig

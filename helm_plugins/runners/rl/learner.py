@@ -169,7 +169,8 @@ def advantages(rewards: Sequence[float], kind: Advantage = "group_norm", eps: fl
 
 
 def policy_gradient(policy: FactorisedPolicy, actions: Sequence[Action], rewards: Sequence[float],
-                    durations: Sequence[float], weighted: bool, advantage: Advantage = "group_norm") -> Dict[str, np.ndarray]:
+                    durations: Sequence[float], weighted: bool,
+                    advantage: Advantage = "group_norm") -> Dict[str, np.ndarray]:
     """1/B sum_k w_k A_k grad log pi(a_k), w = duration_weights(durations) if `weighted` else 1."""
     if not (len(actions) == len(rewards) == len(durations)) or not actions:
         raise ValueError(f"a batch needs as many actions, rewards and durations (got {len(actions)}, {len(rewards)}, "

@@ -6,7 +6,8 @@ constant prediction runs in about a second, a large forest or boosted ensemble t
 combinations fail the way agents' programs fail: "raw" features hand strings and missing values to the model and
 crash in training.
 
-    program = render_program(components, TaskIO.from_info(task.info))     # reads train.csv, test.csv; writes submission.csv
+    program = render_program(components, TaskIO.from_info(task.info))
+    # the program reads train.csv and test.csv and writes submission.csv
 """
 
 import json

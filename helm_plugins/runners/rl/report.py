@@ -135,13 +135,16 @@ def write_report(summary: Dict[str, Any], output_dir: Path) -> None:
         lines.append(f"| {row['task']} | {row['arm']} | {fmt(row['best_of_n'])} | {fmt(row['late_score'])} | "
                      f"{fmt(row['late_duration_s'], 2)} | {fmt(row['late_failure_rate'], 2)} | "
                      f"{'/'.join(mode.values()) if mode else ''} |")
-    lines += ["", f"Ablation against `{summary['reference_arm']}` (relative change averaged over tasks, paired by seed; "
+    lines += ["", f"Ablation against `{summary['reference_arm']}` (relative change averaged over tasks, paired by "
+              "seed; "
               "the paper: -3.85% without duration weighting, -22% without instrumentation):", "",
               "| arm | best-of-N change % | late-score change % |", "|---|---|---|"]
     for row in summary["ablation"]:
-        lines.append(f"| {row['arm']} | {fmt(row['relative_best_of_n_pct'], 1)} | {fmt(row['relative_late_score_pct'], 1)} |")
+        lines.append(f"| {row['arm']} | {fmt(row['relative_best_of_n_pct'], 1)} | "
+                     f"{fmt(row['relative_late_score_pct'], 1)} |")
     if summary["programs"]:
-        lines += ["", "Measured programs (normalised score: 0 = constant baseline, 1 = gradient-boosting reference):", ""]
+        lines += ["", "Measured programs (normalised score: 0 = constant baseline, 1 = gradient-boosting "
+                  "reference):", ""]
         for task, programs in summary["programs"].items():
             lines += [f"**{task}**", "", "| program | status | score | markers | seconds |", "|---|---|---|---|---|"]
             for p in programs:
@@ -214,7 +217,8 @@ def write_helm_runs(config, summary: Dict[str, Any], suite_dir: Path, output_dir
             scenario_name=GROUP,
             scenario_description=(
                 f"RL of a program policy on the MLE task {row['task']} (arm {arm.name}: duration weighting "
-                f"{'on' if arm.duration_weighting else 'off'}, instrumentation {'on' if arm.instrumentation else 'off'}, "
+                f"{'on' if arm.duration_weighting else 'off'}, instrumentation "
+                f"{'on' if arm.instrumentation else 'off'}, "
                 f"{arm.advantage} advantages), {len(seeds)} seeds (helm-plugins rl-mle, {output_dir})."),
             scenario_class="helm_plugins.runners.rl.study.run_study",
             scenario_args={"task": row["task"], "arm": arm.name},

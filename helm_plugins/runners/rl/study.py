@@ -34,7 +34,10 @@ def find_task(name: str):
     """A task by name from this runner's pool or the shared MLE pool, or a task folder."""
     from helm_plugins.common.mle_tasks import HUMAN_POOL, load_task
 
-    for folder in (TASK_POOL / name, HUMAN_POOL / name, Path(name)):
+    pooled = [pool / name for pool in (TASK_POOL, HUMAN_POOL) if (pool / name / "info" / "task.json").is_file()]
+    if len(pooled) > 1:
+        raise ValueError(f"task {name!r} is in both pools ({pooled[0]}, {pooled[1]}); pass the folder instead")
+    for folder in pooled + [Path(name)]:
         if (folder / "info" / "task.json").is_file():
             return load_task(folder)
     known = sorted(p.name for pool in (TASK_POOL, HUMAN_POOL) for p in pool.iterdir() if (p / "info").is_dir())
@@ -123,7 +126,8 @@ def measure_programs(runner: ProgramRunner, space: ProgramSpace, workers: int, c
 # ----- one training run -----
 
 
-def exact_expectations(policy: FactorisedPolicy, space: ProgramSpace, table: Dict[str, Dict[str, Any]]) -> Dict[str, float]:
+def exact_expectations(policy: FactorisedPolicy, space: ProgramSpace,
+                       table: Dict[str, Dict[str, Any]]) -> Dict[str, float]:
     """Under the policy's solve distribution: expected normalised score (failures 0) and expected duration."""
     score = duration = 0.0
     for components in space.all_components():
@@ -235,8 +239,9 @@ class Checkpoint:
                                  "--output") from None
             before, now = saved.get("config", {}), self.data["config"]
             defaults = {name: f.default for name, f in type(config).model_fields.items()}
+            ignored = ("checkpoint_every", "workers")  # do not change results
             changed = sorted(k for k in set(before) | set(now)
-                             if before.get(k, defaults.get(k)) != now.get(k) and k not in ("checkpoint_every", "workers"))
+                             if before.get(k, defaults.get(k)) != now.get(k) and k not in ignored)
             if changed:
                 raise ValueError(f"{self.path} was written with a different config (changed: {', '.join(changed)}); "
                                  "use another --output or delete the checkpoint to start over")
@@ -278,7 +283,8 @@ def run_study(config: RLMLEConfig, output_dir: Path, suite_dir: Optional[Path] =
                 if state.get("done"):
                     continue
                 if table is not None:
-                    actors = SimulatedActors(config.actors, lambda a, t=table: t["/".join(space.components(a).values())])
+                    actors = SimulatedActors(config.actors,
+                                             lambda a, t=table: t["/".join(space.components(a).values())])
                     train_run(config, arm, seed, task_index, space, table, actors, state, checkpoint.save)
                 else:
                     with ProcessActors(config.actors, ActionRunner(runner, space)) as actors:

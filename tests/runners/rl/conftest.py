@@ -1,4 +1,4 @@
-"""A prepared MLE task (this runner's house_prices, prepared in the sandbox once per session)."""
+"""A prepared MLE task (this runner's district_house_prices, prepared in the sandbox once per session)."""
 
 import pytest
 
@@ -10,8 +10,8 @@ from helm_plugins.runners.rl.study import find_task
 
 @pytest.fixture(scope="session")
 def house_task(tmp_path_factory):
-    task = copy_task(find_task("house_prices"), tmp_path_factory.mktemp("rl_tasks") / "house_prices",
-                     include_prepared=False)
+    folder = tmp_path_factory.mktemp("rl_tasks") / "district_house_prices"
+    task = copy_task(find_task("district_house_prices"), folder, include_prepared=False)
     assert prepare_task(task).ok
     return task
 

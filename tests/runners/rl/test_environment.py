@@ -57,7 +57,8 @@ def test_a_program_cannot_write_outside_its_directory(runner, house_task):
 
 def test_a_program_flooding_stdout_is_cut_and_still_graded(runner):
     source = TARGETS + ("for _ in range(2000):\n    print('x' * 10000)\n"
-                        "pd.DataFrame({'house': test['house'], 'price': 250000.0}).to_csv('submission.csv', index=False)\n")
+                        "pd.DataFrame({'house': test['house'], 'price': 250000.0})"
+                        ".to_csv('submission.csv', index=False)\n")
     outcome = runner.run({}, source=source)
     assert outcome["status"] == "ok" and outcome["raw_score"] > 0
 

@@ -32,14 +32,16 @@ def test_markers_follow_each_stage_in_order_and_insertion_is_idempotent():
     once = instrument(PROGRAM, "n0nce")
     assert marker_lines(once) == [f"@@stage n0nce {i} {stage}" for i, stage in enumerate(STAGES)]
     lines = once.splitlines()
-    assert lines.index("print('@@stage n0nce 1 load_data', flush=True)") == lines.index("test = pd.read_csv('test.csv')") + 1
+    marker = lines.index("print('@@stage n0nce 1 load_data', flush=True)")
+    assert marker == lines.index("test = pd.read_csv('test.csv')") + 1
     assert instrument(once, "n0nce") == once
     assert instrument(instrument(once, "other"), "n0nce") == once  # old markers are replaced, never doubled
     assert strip_markers(once) == strip_markers(PROGRAM)
 
 
 def test_one_statement_that_builds_and_trains_gets_both_markers_and_main_bodies_are_instrumented():
-    source = "import pandas as pd\ndef main():\n    df = pd.read_csv('t.csv')\n    m = LinearRegression().fit(df, df)\nmain()\n"
+    source = ("import pandas as pd\ndef main():\n    df = pd.read_csv('t.csv')\n"
+              "    m = LinearRegression().fit(df, df)\nmain()\n")
     markers = marker_lines(instrument(source, "x").replace("    print(", "print("))
     assert markers == ["@@stage x 0 imports", "@@stage x 1 load_data", "@@stage x 2 build_model", "@@stage x 3 train"]
 

@@ -20,7 +20,7 @@ TABLE = {
 
 def config(**overrides):
     sets = [f"{k}={json.dumps(v)}" for k, v in {"steps": 8, "seeds": [0, 1], "best_of": 4, "checkpoint_every": 2,
-                                                   "tasks": ["house_prices"], **overrides}.items()]
+                                                   "tasks": ["district_house_prices"], **overrides}.items()]
     return load_rl_mle_config("demo", None, sets)
 
 
@@ -70,12 +70,13 @@ def test_summary_report_and_helm_runs(tmp_path):
     runs = {}
     for arm in cfg.arms:
         for seed in cfg.seeds:
-            runs[run_key("house_prices", arm.name, seed)] = train_run(cfg, arm, seed, 0, SPACE, TABLE,
+            runs[run_key("district_house_prices", arm.name, seed)] = train_run(cfg, arm, seed, 0, SPACE, TABLE,
                                                                       actors_for(TABLE), {}, lambda: None)
-    summary = summarize(cfg, runs, {"house_prices": TABLE})
-    assert {(r["task"], r["arm"]) for r in summary["table"]} == {("house_prices", a.name) for a in cfg.arms}
+    summary = summarize(cfg, runs, {"district_house_prices": TABLE})
+    assert {(r["task"], r["arm"]) for r in summary["table"]} == {("district_house_prices", a.name) for a in cfg.arms}
     row = summary["table"][0]
-    assert row["best_of_n"]["n"] == 2 and row["best_of_n"]["low"] <= row["best_of_n"]["mean"] <= row["best_of_n"]["high"]
+    best = row["best_of_n"]
+    assert best["n"] == 2 and best["low"] <= best["mean"] <= best["high"]
     assert [a["arm"] for a in summary["ablation"]] == ["unweighted", "no-instrumentation"]
     assert summary["reference_arm"] == "weighted-instrumented"
     write_report(summary, tmp_path)
