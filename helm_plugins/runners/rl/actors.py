@@ -18,7 +18,7 @@ pi(x) T / dt_x times, the bias the duration weighting removes. Two clocks, one i
 import itertools
 import multiprocessing
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from multiprocessing.connection import wait
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
