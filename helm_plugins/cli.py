@@ -13,6 +13,7 @@ from typing import List, Optional
 SUBCOMMAND_MODULES = [
     "helm_plugins.runners.pretrain.cli",
     "helm_plugins.runners.speculative.cli",
+    "helm_plugins.runners.rl.cli",
     "helm_plugins.statistics.provenance.cli",
     "helm_plugins.statistics.fairness_frontier.cli",
     "helm_plugins.statistics.relative_scaling.cli",

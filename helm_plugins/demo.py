@@ -348,6 +348,17 @@ def _optimizers_headline(ctx: DemoContext) -> str:
     return f"speedup over tuned AdamW at {largest:g}x Chinchilla: " + ", ".join(parts)
 
 
+def _rl_mle_headline(ctx: DemoContext) -> str:
+    summary = _json(ctx.demo_output / "rl-mle-demo" / "study.json")
+    parts = []
+    for row in summary["ablation"]:
+        change = row["relative_late_score_pct"]
+        if change["mean"] is not None and change["low"] is not None:
+            parts.append(f"{row['arm']} {change['mean']:+.1f}% [{change['low']:+.1f}, {change['high']:+.1f}]")
+    return (f"late training score vs {summary['reference_arm']} ({len(summary['config']['seeds'])} seeds x "
+            f"{len(summary['tasks'])} tasks): " + (", ".join(parts) or "n/a"))
+
+
 def _summarize_headline(ctx: DemoContext) -> str:
     groups = ctx.suite_dir / "groups"
     count = len(list(groups.glob("*.json"))) if groups.is_dir() else 0
@@ -424,6 +435,10 @@ STEPS: List[Step] = [
     Step("mle-report", "MLE-Smith (generated ML tasks)", _plugins("mle-report", "--suite", "{suite}", "-o", "{o}"),
          _mle_smith_headline, lambda ctx: str(ctx.output_path / "mle_report" / ctx.suite / "leaderboard.md"),
          needs=["mle-smith"]),
+    Step("rl-mle", "RL for ML-engineering agents",
+         _plugins("rl-mle", "--preset", "demo", "--suite", "{suite}", "-o", "{o}", "--output", "{out}/rl-mle-demo",
+                  "--no-progress"),
+         _rl_mle_headline, _file("rl-mle-demo", "curves.png")),
     Step("summarize", "Leaderboard", _plugins("summarize", "--suite", "{suite}", "-o", "{o}"), _summarize_headline,
          lambda ctx: str(ctx.suite_dir / "groups"), in_summary=False, after_all=True),
     Step("leaderboard", "Leaderboard",
@@ -434,6 +449,7 @@ STEPS: List[Step] = [
                   "--plots", "hp_entropy_calibration={out}/entce-demo",
                   "--plots", "hp_judges={o}/runs/{suite}/spec_matrix",
                   "--plots", "hp_pretraining_optimizers={out}/optimizers-demo",
+                  "--plots", "hp_rl_mle={out}/rl-mle-demo",
                   "--plots", "hp_agents={o}/hal_report/{suite}",
                   "--plots", "hp_mle_smith={o}/mle_report/{suite}"),
          _summarize_headline, lambda ctx: str(ctx.suite_dir / "groups"), needs=["summarize"]),
