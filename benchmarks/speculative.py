@@ -2,9 +2,9 @@
 
     python benchmarks/speculative.py --output benchmarks/speculative.md     (make bench: into BENCHMARKS.md)
 
-1. `helm-plugins speculate --preset benchmark`: 32 arithmetic problems x 8 rollouts x 5 RL steps at
-   temperature 1, the embedded model as policy (updated GRPO-style between steps), every drafter on the same
-   policy of each step.
+1. `helm-plugins speculate --preset benchmark` (fields overridable with --set): 32 arithmetic problems x 8
+   rollouts x 5 RL steps at temperature 1, the embedded model as policy (updated GRPO-style between steps),
+   every drafter on the same rollouts of each step, decoded as a lockstep batch (measured) and one at a time.
 2. Proposal time of the suffix tree (max_depth 32) per drafted token, for windows of 10k to 1M stored tokens
    of rollout text, on the same query contexts.
 3. With --arctic-python (a Python that imports arctic-inference, see scripts/build_arctic_suffix_tree.sh):
@@ -18,7 +18,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 from pathlib import Path
 from typing import List, Sequence
@@ -28,73 +27,81 @@ from ratios import emit
 REPO = Path(__file__).resolve().parents[1]
 
 
-def rollout_benchmark(work: Path) -> List[str]:
+def _interval(stats: dict, name: str) -> str:
+    if f"{name}_ci_low" not in stats:
+        return f"{stats[name]:.2f}"
+    return f"{stats[name]:.2f} [{stats[name + '_ci_low']:.2f}, {stats[name + '_ci_high']:.2f}]"
+
+
+def rollout_benchmark(work: Path, overrides: Sequence[str] = ()) -> List[str]:
     from helm_plugins.runners.speculative.config import load_speculate_config
     from helm_plugins.runners.speculative.runner import run_speculation
 
-    config = load_speculate_config("benchmark", None, [])
+    config = load_speculate_config("benchmark", None, list(overrides))
     summaries = {s.name: s for s in run_speculation(config, work / "speculate", progress=True)}
     stats = {name: summary.stats() for name, summary in summaries.items()}
+    last = config.epochs - 1
     lines = [
-        "| drafter | budget | tokens/pass | tokens/pass, step 3 | acceptance | makespan (passes) | wall time (s) | wall speedup | modeled batch speedup |",
-        "|---|---|---|---|---|---|---|---|---|",
+        f"{config.problems} problems x {config.rollouts_per_problem} rollouts x {config.epochs} RL steps at temperature "
+        f"{config.temperature}, rollouts up to {config.max_new_tokens} tokens ending at the model's end of text; every "
+        "drafter decodes the same rollouts (seeded per position). Lockstep batch decoding, one batch per RL step "
+        "(95% intervals: tokens per pass over problems, batch speedup over RL steps):",
+        "",
+        f"| drafter | budget | tokens/pass | tokens/pass, step {last + 1} | acceptance | makespan (passes) | "
+        "batch wall time (s) | measured batch speedup |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for spec in config.drafters:
         s, summary = stats[spec.name], summaries[spec.name]
         lines.append(
-            f"| {spec.name} | {spec.budget} | {s['tokens_per_pass']:.2f} | {summary.epochs[2].tokens_per_pass:.2f} | "
-            f"{s['acceptance_rate']:.2f} | {s['makespan_passes']:.1f} | {s['rollout_seconds']:.1f} | "
-            f"{s['speedup_vs_no_speculation']:.2f} | {s['modeled_batch_speedup']:.2f} |"
+            f"| {spec.name} | {spec.budget} | {_interval(s, 'tokens_per_pass')} | {summary.epochs[last].tokens_per_pass:.2f} | "
+            f"{s['acceptance_rate']:.2f} | {s['makespan_passes']:.1f} | {s.get('batch_seconds', float('nan')):.1f} | "
+            f"{_interval(s, 'batch_speedup') if 'batch_speedup' in s else '-'} |"
         )
-    das, das_uniform, ngram, suffix = stats["das"], stats["das-uniform"], stats["ngram"], stats["suffix-global"]
-    third = summaries["das"].epochs[2].tokens_per_pass
-    wall_cut = 1 - das["rollout_seconds"] / stats["none"]["rollout_seconds"]
+    lengths = [length for summary in summaries.values() for length in (e.max_length for e in summary.epochs)]
+    lines += [
+        "",
+        f"Rollout lengths: median {stats['none']['median_length']:.0f} tokens, longest {max(lengths)} (of "
+        f"{config.max_new_tokens} allowed).",
+    ]
+    if all("rollout_seconds" in s for s in stats.values()):
+        lines += [
+            "",
+            "The same rollouts decoded one sequence at a time (per-sequence wall time, summed):",
+            "",
+            "| drafter | wall time (s) | wall speedup | passes per rollout |",
+            "|---|---|---|---|",
+        ]
+        lines += [
+            f"| {name} | {s['rollout_seconds']:.1f} | {s['speedup_vs_no_speculation']:.2f} | {s['passes_per_rollout']:.1f} |"
+            for name, s in stats.items()
+        ]
+    das, ngram, suffix = stats["das"], stats["ngram"], stats["suffix-global"]
+    third = summaries["das"].epochs[min(2, last)].tokens_per_pass
     targets = [
         ("DAS tokens per pass by the third step", f"{third:.2f}", ">= 2.0", third >= 2.0),
         ("DAS / n-gram, tokens per pass", f"{das['tokens_per_pass'] / ngram['tokens_per_pass']:.2f}", ">= 1.3",
          das["tokens_per_pass"] >= 1.3 * ngram["tokens_per_pass"]),
-        ("DAS / global suffix tree, tokens per pass (same uniform budget)",
-         f"{das_uniform['tokens_per_pass'] / suffix['tokens_per_pass']:.2f}", ">= 1.0",
-         das_uniform["tokens_per_pass"] >= suffix["tokens_per_pass"]),
         ("DAS / global suffix tree, tokens per pass (DAS with its length-aware budget)",
          f"{das['tokens_per_pass'] / suffix['tokens_per_pass']:.2f}", ">= 1.0", das["tokens_per_pass"] >= suffix["tokens_per_pass"]),
-        ("DAS rollout wall time cut vs no speculation", f"{wall_cut:.0%}", ">= 30%", wall_cut >= 0.3),
     ]
+    if "das-uniform" in stats:
+        uniform = stats["das-uniform"]
+        targets.insert(2, ("DAS / global suffix tree, tokens per pass (same uniform budget)",
+                           f"{uniform['tokens_per_pass'] / suffix['tokens_per_pass']:.2f}", ">= 1.0",
+                           uniform["tokens_per_pass"] >= suffix["tokens_per_pass"]))
+    if "batch_speedup" in das:
+        cut = 1 - 1 / das["batch_speedup"]
+        targets.append(("DAS batch wall time cut vs no speculation (measured)", f"{cut:.0%}", ">= 30%", cut >= 0.3))
     lines += ["", "| target | measured | wanted | met |", "|---|---|---|---|"]
     lines += [f"| {name} | {value} | {want} | {'yes' if met else 'no'} |" for name, value, want, met in targets]
-    lines += ["", *reading(stats)]
     return lines
 
 
-def reading(stats: dict) -> List[str]:
-    """How to read the table, with the numbers of this run."""
-    das, suffix, uniform = stats["das"], stats["suffix-global"], stats["das-uniform"]
-    keeping = [name for name, s in stats.items() if name != "none" and round(s["modeled_batch_speedup"], 2) >= 1.0]
-    text = (
-        "Reading the table: tokens/pass counts every emitted token over every decoding pass. DAS's length-aware "
-        "budget drafts nothing for requests expected to finish within the step's makespan, by design: its "
-        f"tokens/pass is {das['tokens_per_pass']:.2f} against {suffix['tokens_per_pass']:.2f} for the global tree, "
-        f"its acceptance {das['acceptance_rate']:.2f} against {suffix['acceptance_rate']:.2f}. With the same uniform "
-        f"budget the per-problem trees (das-uniform) give {uniform['tokens_per_pass']:.2f} tokens/pass against the "
-        f"global tree's {suffix['tokens_per_pass']:.2f}. Wall time is measured on sequences decoded one at a time on "
-        "the CPU, where drafting costs almost nothing; the modeled batch speedup prices a lockstep batch engine "
-        "instead (c_base per pass of the slowest rollout plus c_tok per processed token, both fitted on the policy "
-        "on this CPU), where wasted drafts cost compute: drafters keeping a modeled batch speedup of at least 1.00: "
-        f"{', '.join(keeping) or 'none'}."
-    )
-    if "das-cost-model" in stats:
-        text += (
-            f" The closed-form budget (das-cost-model) reaches {stats['das-cost-model']['tokens_per_pass']:.2f} "
-            f"tokens/pass against {das['tokens_per_pass']:.2f} for the length classes; its acceptance curve is "
-            "fitted only on the requests it lets draft."
-        )
-    return textwrap.wrap(text, width=105)
-
-
 WINDOW_READING = [
-    "A proposal walks at most depth x (match lengths) nodes and then follows each node's best child, so its",
-    "work does not depend on the window; what grows with more stored tokens is memory traffic (a larger",
-    "tree misses the CPU caches more).",
+    "A proposal makes one pass over the context's last depth - 1 tokens (suffix links on mismatches) and then",
+    "follows each node's best child, so its work does not depend on the window; what grows with more stored",
+    "tokens is memory traffic (a larger tree misses the CPU caches more).",
 ]
 
 
@@ -139,6 +146,16 @@ def window_benchmark(stored, contexts, sizes=(10_000, 30_000, 100_000, 300_000, 
     return lines
 
 
+def resident_bytes() -> int:
+    """This process's resident memory (Linux /proc; 0 elsewhere)."""
+    import os
+
+    try:
+        return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def proposal_worker(data_file: Path) -> dict:
     """Runs in the Python that has arctic-inference: both trees over the same sequences, interleaved timings."""
     sys.path.insert(0, str(REPO))
@@ -149,21 +166,22 @@ def proposal_worker(data_file: Path) -> dict:
     data = json.loads(Path(data_file).read_text())
     results = {}
     for size in data["sizes"]:
-        ours, arctic, stored_tokens, index = SuffixTree(max_depth=32), ArcticTree(32), 0, 0
-        builds = {"ours": 0.0, "arctic": 0.0}
-        while stored_tokens < size:
-            sequence = data["stored"][index]
-            start = time.perf_counter()
-            ours.extend(index, sequence)
-            builds["ours"] += time.perf_counter() - start
-            start = time.perf_counter()
-            arctic.extend(index, sequence)
-            builds["arctic"] += time.perf_counter() - start
-            stored_tokens += len(sequence)
-            index += 1
+        trees = {"ours": SuffixTree(max_depth=32), "arctic": ArcticTree(32)}
+        builds, memory = {}, {}
+        for name, tree in trees.items():  # one after the other: the resident-memory growth is the tree's
+            before, builds[name], stored_tokens, index = resident_bytes(), 0.0, 0, 0
+            while stored_tokens < size:
+                sequence = data["stored"][index]
+                start = time.perf_counter()
+                tree.extend(index, sequence)
+                builds[name] += time.perf_counter() - start
+                stored_tokens += len(sequence)
+                index += 1
+            memory[name] = (resident_bytes() - before) / stored_tokens
+        ours, arctic = trees["ours"], trees["arctic"]
         timings = {"ours": [], "arctic": []}
         drafted = {"ours": 0, "arctic": 0}
-        for _ in range(3):
+        for _ in range(5):  # interleaved, so both see the same machine load
             start = time.perf_counter()
             drafted["ours"] = sum(len(ours.speculate(c, 16, 0.1).tokens) for c in data["contexts"])
             timings["ours"].append(time.perf_counter() - start)
@@ -173,6 +191,7 @@ def proposal_worker(data_file: Path) -> dict:
         results[size] = {
             "stored_tokens": stored_tokens,
             "build": builds,
+            "bytes_per_token": memory,
             "proposal": {name: statistics.median(values) / len(data["contexts"]) for name, values in timings.items()},
             "drafted": drafted,
         }
@@ -192,15 +211,17 @@ def arctic_comparison(python: Path, stored, contexts, sizes: Sequence[int] = (10
         return [f"The comparison with Arctic Inference failed in {python}:", "", "    " + completed.stderr.strip()[-500:]]
     results = json.loads(completed.stdout.strip().splitlines()[-1])
     lines = [
-        "| stored tokens | ours: build (s) | Arctic: build (s) | ours: per proposal (us) | Arctic: per proposal (us) | "
-        "proposal time ours / Arctic | drafted tokens ours / Arctic |",
-        "|---|---|---|---|---|---|---|",
+        "| stored tokens | ours: per proposal (us) | Arctic: per proposal (us) | proposal time ours / Arctic | "
+        "ours: build (s) | Arctic: build (s) | build ours / Arctic | memory per stored token, ours / Arctic (bytes) | "
+        "drafted tokens ours / Arctic |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for result in results.values():
-        build, proposal, drafted = result["build"], result["proposal"], result["drafted"]
+        build, proposal, drafted, memory = result["build"], result["proposal"], result["drafted"], result["bytes_per_token"]
         lines.append(
-            f"| {result['stored_tokens']:,} | {build['ours']:.1f} | {build['arctic']:.2f} | {proposal['ours'] * 1e6:.1f} | "
-            f"{proposal['arctic'] * 1e6:.1f} | {proposal['ours'] / proposal['arctic']:.1f} | "
+            f"| {result['stored_tokens']:,} | {proposal['ours'] * 1e6:.1f} | {proposal['arctic'] * 1e6:.1f} | "
+            f"{proposal['ours'] / proposal['arctic']:.2f} | {build['ours']:.1f} | {build['arctic']:.2f} | "
+            f"{build['ours'] / build['arctic']:.1f} | {memory['ours']:,.0f} / {memory['arctic']:,.0f} | "
             f"{drafted['ours']:,} / {drafted['arctic']:,} |"
         )
     first, last = list(results.values())[0], list(results.values())[-1]
@@ -210,27 +231,58 @@ def arctic_comparison(python: Path, stored, contexts, sizes: Sequence[int] = (10
     return lines
 
 
+def machine_load() -> str:
+    import os
+
+    try:
+        return f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+    except OSError:
+        return "load unknown"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--output", type=Path, help="write the markdown section here")
     parser.add_argument("--arctic-python", type=Path, help="a Python that imports arctic-inference (comparison 3)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a field of the benchmark preset (e.g. problems=8)")
+    parser.add_argument("--suffix-tree-only", action="store_true", help="skip the RL rollout benchmark")
+    parser.add_argument("--rollouts-only", action="store_true", help="skip the suffix-tree benchmarks")
     parser.add_argument("--proposal-worker", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.proposal_worker:
         print(json.dumps(proposal_worker(args.proposal_worker)))
         return 0
-    with tempfile.TemporaryDirectory() as tmp:
-        rollouts = rollout_benchmark(Path(tmp))
+    command = "python benchmarks/speculative.py --output benchmarks/speculative.md"
+    command += "".join(f" --set {override}" for override in args.overrides)
+    rollouts: List[str] = []
+    if not args.suffix_tree_only:
+        load_before = machine_load()
+        with tempfile.TemporaryDirectory() as tmp:
+            rollouts = rollout_benchmark(Path(tmp), args.overrides)
+        rollouts += ["", f"Machine: {load_before} when the run started, {machine_load()} when it ended."]
+    else:
+        command += " --suffix-tree-only"
+    if args.rollouts_only:
+        command += " --rollouts-only"
+        section = "\n".join(["## Speculative decoding of RL rollouts (helm-plugins speculate)", "", "Produced by:", "",
+                             f"    {command}", "", *rollouts])
+        print(section)
+        if args.output:
+            args.output.write_text(section + "\n")
+        return 0
     stored, contexts = rollout_texts(1_000_000, 400)
     window = window_benchmark(stored, contexts)
-    command = "python benchmarks/speculative.py --output benchmarks/speculative.md"
     if args.arctic_python:
         command += f" --arctic-python {args.arctic_python}"
+        load_before = machine_load()
         arctic = ["", "Against Arctic Inference's C++ suffix tree (arctic-inference 0.3.0 built from its PyPI sdist by",
                   "`scripts/build_arctic_suffix_tree.sh`), same sequences and contexts, depth 32, 16-token drafts,",
-                  "probability threshold 0.1 (Arctic scores every match length and may pick a shorter match, so",
-                  "the drafts differ):", ""]
+                  "probability threshold 0.1, timings interleaved in one process (median of 5 passes over the contexts;",
+                  "Arctic scores every match length and may pick a shorter match, so the drafts differ; memory is the",
+                  "growth of resident memory while each tree is built):", ""]
         arctic += arctic_comparison(args.arctic_python, stored, contexts)
+        arctic += ["", f"Machine: {load_before} before the comparison, {machine_load()} after it."]
     else:
         arctic = ["", "Arctic Inference's suffix tree was not compared in this run (no --arctic-python)."]
     emit("Speculative decoding of RL rollouts (helm-plugins speculate)", f"{command}   # make bench",

@@ -264,12 +264,16 @@ def _speculative_headline(ctx: DemoContext) -> str:
     runs = [(name, stats) for name, stats in _runs_with_stats(ctx, "hp_speculate:") if "tokens_per_pass" in stats]
     if not runs:
         return "no hp_speculate runs"
+    def interval(stats, name):
+        low, high = stats.get(f"{name}_ci_low"), stats.get(f"{name}_ci_high")
+        return f"{stats[name]:.2f}" + (f" [{low:.2f}, {high:.2f}]" if low is not None else "")
+
     parts = []
     for name, stats in sorted(runs, key=lambda run: -run[1]["tokens_per_pass"]):
         drafter = name.split("drafter=")[1].split(",")[0]
-        modeled = stats.get("modeled_batch_speedup")
-        parts.append(f"{drafter} {stats['tokens_per_pass']:.2f}" + (f" ({modeled:.2f}x modeled batch)" if modeled else ""))
-    return "tokens per forward pass (one seed): " + ", ".join(parts)
+        batch = f", measured batch speedup {interval(stats, 'batch_speedup')}" if "batch_speedup" in stats else ""
+        parts.append(f"{drafter} {interval(stats, 'tokens_per_pass')}{batch}")
+    return "tokens per forward pass (95% CI over problems; same rollouts for every drafter): " + "; ".join(parts)
 
 
 def _pretrain_headline(ctx: DemoContext) -> str:

@@ -30,13 +30,22 @@ def run(args: argparse.Namespace) -> int:
         replay_file=args.replay,
         progress=not args.no_progress,
     )
-    print(f"{'drafter':16s} {'tok/pass':>8s} {'accept':>7s} {'makespan':>9s} {'seconds':>8s} {'speedup':>8s} "
-          f"{'batch x':>8s} {'reward':>7s}")
+    print(f"{'drafter':16s} {'tok/pass (95% CI)':>20s} {'accept':>7s} {'makespan':>9s} {'batch s':>8s} "
+          f"{'batch x (95% CI)':>20s} {'seq s':>7s} {'seq x':>6s} {'reward':>7s}")
     for summary in summaries:
         stats = summary.stats()
         print(
-            f"{summary.name:16s} {stats['tokens_per_pass']:8.2f} {stats['acceptance_rate']:7.2f} "
-            f"{stats['makespan_passes']:9.1f} {stats['rollout_seconds']:8.2f} {stats['speedup_vs_no_speculation']:8.2f} "
-            f"{stats.get('modeled_batch_speedup', float('nan')):8.2f} {stats['mean_reward']:7.2f}"
+            f"{summary.name:16s} {_with_interval(stats, 'tokens_per_pass'):>20s} {stats['acceptance_rate']:7.2f} "
+            f"{stats['makespan_passes']:9.1f} {stats.get('batch_seconds', float('nan')):8.2f} "
+            f"{_with_interval(stats, 'batch_speedup'):>20s} {stats.get('rollout_seconds', float('nan')):7.2f} "
+            f"{stats.get('speedup_vs_no_speculation', float('nan')):6.2f} {stats['mean_reward']:7.2f}"
         )
     return 0
+
+
+def _with_interval(stats: dict, name: str) -> str:
+    if name not in stats:
+        return "-"
+    if f"{name}_ci_low" not in stats:
+        return f"{stats[name]:.2f}"
+    return f"{stats[name]:.2f} [{stats[name + '_ci_low']:.2f}, {stats[name + '_ci_high']:.2f}]"

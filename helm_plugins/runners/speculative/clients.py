@@ -2,8 +2,14 @@
 
 Drafts come from the request's own prompt and output and from the earlier completions of the same prompt (a
 per-prompt tree, DAS's per-problem scope), so repeated prompts (num_outputs > 1, reruns without cache) decode
-in fewer forward passes. Greedy outputs equal the plain Hugging Face client's; sampled outputs follow the same
-distribution. Deployed as `helm-plugins/tiny-default-speculative` for the embedded model.
+in fewer forward passes. Deployed as `helm-plugins/tiny-default-speculative` for the embedded model.
+
+It samples the distribution the plain deployment (helm_plugins.models.clients.LocalCheckpointClient, HELM's
+Hugging Face client without transformers' default top-k) samples: logits / temperature (1e-7 for temperature
+0, as HELM sends), then the request's top_p; token log-probabilities are those of that processed distribution,
+as the plain client returns them. Greedy outputs equal the plain client's. Each completion's tokens are fixed
+by a seed derived from the prompt, the decoding parameters, the request's `random` field and the completion's
+index (per-position Gumbel-max sampling, see decoding.py), so they do not depend on what was drafted.
 """
 
 import hashlib
@@ -11,7 +17,6 @@ import threading
 from pathlib import Path
 from typing import Dict, List, Optional
 
-import torch
 from helm.clients.client import CachingClient, truncate_sequence
 from helm.common.cache import CacheConfig
 from helm.common.request import GeneratedOutput, Request, RequestResult, Token, wrap_request_time
@@ -19,7 +24,7 @@ from helm.proxy.retry import NonRetriableException
 from helm.tokenizers.tokenizer import Tokenizer
 
 from helm_plugins.models.checkpoints import validate_checkpoint
-from helm_plugins.models.clients import cache_config_for_weights, weights_fingerprint
+from helm_plugins.models.clients import SAMPLING_RULE, cache_config_for_weights, weights_fingerprint
 from helm_plugins.runners.speculative.budget import UniformBudget
 from helm_plugins.runners.speculative.decoding import SpeculativeDecoder
 from helm_plugins.runners.speculative.drafters import SuffixDrafter
@@ -38,7 +43,7 @@ class SuffixSpeculativeClient(CachingClient):
     ):
         fingerprint = weights_fingerprint(Path(pretrained_model_name_or_path))
         validate_checkpoint(Path(pretrained_model_name_or_path))  # a broken checkpoint fails here, naming the file
-        super().__init__(cache_config=cache_config_for_weights(cache_config, f"{fingerprint}-speculative"))
+        super().__init__(cache_config=cache_config_for_weights(cache_config, f"{fingerprint}-speculative-{SAMPLING_RULE}-seeded"))
         self.path = pretrained_model_name_or_path
         self.end_of_text_token = end_of_text_token
         self.budget = UniformBudget(draft_tokens)
@@ -63,13 +68,13 @@ class SuffixSpeculativeClient(CachingClient):
         stops = [tokenizer.eos_token_id] + [
             ids[0] for ids in (tokenizer.encode(stop) for stop in request.stop_sequences) if len(ids) == 1
         ]
-        decoder = SpeculativeDecoder(self._model, request.temperature, request.max_tokens, stops)
+        decoder = SpeculativeDecoder(self._model, request.temperature, request.max_tokens, stops, request.top_p)
         key = hashlib.sha256(request.prompt.encode()).hexdigest()
-        seed = int(hashlib.sha256(f"{key}:{request.random}".encode()).hexdigest()[:8], 16)
-        generator = torch.Generator().manual_seed(seed)
+        parameters = f"{key}:{request.temperature}:{request.top_p}:{request.max_tokens}:{request.random}"
         completions: List[Dict] = []
-        for _ in range(request.num_completions):
-            rollout = decoder.generate(key, prompt, self.drafter, self.budget, generator)
+        for index in range(request.num_completions):
+            seed = int(hashlib.sha256(f"{parameters}:{index}".encode()).hexdigest()[:15], 16)
+            rollout = decoder.generate(key, prompt, self.drafter, self.budget, seed)
             self.drafter.finish_epoch([(key, rollout.tokens)])  # later completions of this prompt draft from it
             completions.append(
                 {
@@ -82,15 +87,16 @@ class SuffixSpeculativeClient(CachingClient):
         return {"completions": completions}
 
     def make_request(self, request: Request) -> RequestResult:
-        if request.embedding or request.echo_prompt or request.messages or request.top_p != 1:
+        if request.embedding or request.echo_prompt or request.messages:
             raise NonRetriableException(
-                "the speculative client supports plain completion requests only (no echo_prompt, messages, "
-                "embeddings or top_p)"
+                "the speculative client supports plain completion requests only (no echo_prompt, messages or "
+                "embeddings)"
             )
         raw_request = {
             "engine": request.model_engine,
             "prompt": request.prompt,
             "temperature": request.temperature,
+            "top_p": request.top_p,
             "num_completions": request.num_completions,
             "max_tokens": request.max_tokens,
             "stop_sequences": request.stop_sequences,

@@ -42,7 +42,13 @@ class SpeculateConfig(BaseModel):
     rollouts_per_problem: int = Field(8, gt=0, description="K: sampled rollouts per problem per step")
     epochs: int = Field(4, gt=0, description="E: RL steps; every problem recurs each step, as in multi-epoch RL")
     temperature: float = Field(1.0, ge=0, description="sampling temperature (0: greedy)")
-    max_new_tokens: int = Field(100, gt=0, description="rollout length limit")
+    max_new_tokens: int = Field(200, gt=0, description="rollout length limit")
+    stop: Literal["end_of_text", "newline"] = Field(
+        "end_of_text", description="rollouts end at the model's end-of-text token (RL's long tail) or at the answer line"
+    )
+    decoding: Literal["batch", "sequential", "both"] = Field(
+        "batch", description="a step's rollouts as one lockstep batch (measured batch time), one at a time, or both"
+    )
     window_epochs: int = Field(2, gt=0, description="DAS: per-problem trees keep this many recent steps")
     global_window: int = Field(100_000, gt=0, description="global tree: rollouts kept (SuffixDecoding)")
     max_depth: int = Field(32, gt=1, description="suffix tree depth bound")

@@ -2,15 +2,24 @@
 between steps (GRPO-style, on a verifiable reward) so its distribution drifts, every drafter timed on the same
 policy of each step. A replay mode measures drafters on logged rollouts without the model.
 
-Within a step the rollouts form one batch: makespan in passes = the most decoding passes any rollout of the
-batch needed (a lockstep engine waits for its slowest sequence). Sequences are decoded one at a time here, so
-wall time is the sum over sequences.
+Within a step the rollouts form one batch, decoded as a lockstep batch (`decoding: batch`): one prefill, then
+batched passes that verify every unfinished rollout's draft, so the step's wall time is measured on the batch
+and its makespan in passes is the most passes any rollout needed. `decoding: sequential` decodes the rollouts
+one at a time instead (wall time = the sum over sequences), `both` does both (same tokens, two timings).
+
+Rollout k of problem i at step e is seeded by (seed, e, i, k) and sampled position by position from that seed
+(decoding.py), so every drafter and both decodings produce the same token sequences: drafters are compared on
+the same work. Rollouts end at the model's end-of-text token or at `max_new_tokens`, as in RL, which gives the
+long tail of lengths of RL rollouts (most end after the answer line, a few continue far longer); the reward
+reads the first line. `stop: newline` ends them at the answer line instead.
 """
 
+import hashlib
 import json
 import re
+import statistics
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
@@ -40,8 +49,13 @@ class EpochMetrics:
     accepted: int
     makespan_passes: int
     drafter_seconds: float
-    rollout_seconds: float
+    rollout_seconds: Optional[float]  # sum of per-sequence decoding times (sequential decoding), else None
     mean_reward: float
+    batch_seconds: Optional[float] = None  # wall time of the lockstep batch (batch decoding), else None
+    max_length: int = 0  # tokens of the longest rollout
+    median_length: float = 0.0
+    problem_tokens: Dict[str, int] = field(default_factory=dict)  # per problem: tokens of its rollouts
+    problem_passes: Dict[str, int] = field(default_factory=dict)  # per problem: decoding passes of its rollouts
 
     @property
     def acceptance_rate(self) -> float:
@@ -95,7 +109,20 @@ def build_drafter(spec: DrafterSpec, config: SpeculateConfig) -> Tuple[Drafter, 
     return drafter, budgets[spec.budget]()
 
 
-def epoch_metrics(name: str, epoch: int, rollouts: Sequence[Rollout], rewards: Sequence[float]) -> EpochMetrics:
+def epoch_metrics(
+    name: str,
+    epoch: int,
+    rollouts: Sequence[Rollout],
+    rewards: Sequence[float],
+    sequential_seconds: Optional[float] = None,
+    batch_seconds: Optional[float] = None,
+) -> EpochMetrics:
+    lengths = sorted(len(r.tokens) for r in rollouts)
+    problem_tokens: Dict[str, int] = {}
+    problem_passes: Dict[str, int] = {}
+    for r in rollouts:
+        problem_tokens[str(r.problem_id)] = problem_tokens.get(str(r.problem_id), 0) + len(r.tokens)
+        problem_passes[str(r.problem_id)] = problem_passes.get(str(r.problem_id), 0) + r.passes
     return EpochMetrics(
         drafter=name,
         epoch=epoch,
@@ -106,14 +133,25 @@ def epoch_metrics(name: str, epoch: int, rollouts: Sequence[Rollout], rewards: S
         accepted=sum(r.accepted for r in rollouts),
         makespan_passes=max(r.passes for r in rollouts),
         drafter_seconds=sum(r.drafter_seconds for r in rollouts),
-        rollout_seconds=sum(r.seconds for r in rollouts),
+        rollout_seconds=sequential_seconds,
         mean_reward=sum(rewards) / len(rewards),
+        batch_seconds=batch_seconds,
+        max_length=lengths[-1],
+        median_length=float(statistics.median(lengths)),
+        problem_tokens=problem_tokens,
+        problem_passes=problem_passes,
     )
 
 
+def rollout_seed(seed: int, epoch: int, problem: int, sample: int) -> int:
+    """The sampling seed of rollout `sample` of `problem` at RL step `epoch`: the same for every drafter."""
+    return int(hashlib.sha256(f"{seed}:{epoch}:{problem}:{sample}".encode()).hexdigest()[:15], 16)
+
+
 def final_number_reward(text: str, answer: int) -> float:
-    """1 if the last number of the rollout is the answer (the verifiable reward), else 0."""
-    numbers = re.findall(r"-?\d+", text)
+    """1 if the last number of the rollout's first line (its answer line) is the answer (the verifiable reward),
+    else 0."""
+    numbers = re.findall(r"-?\d+", text.split("\n")[0])
     return float(bool(numbers) and int(numbers[-1]) == answer)
 
 
@@ -161,36 +199,45 @@ def run_rollout_benchmark(
     progress: bool = True,
     log_path: Optional[Path] = None,
 ) -> List[EpochMetrics]:
-    """Every step: each drafter generates the P x K rollouts with the same policy; the policy is then updated
-    on the baseline's rollouts. Rollouts of the baseline are logged (JSONL) for replay."""
-    drafters = [(spec.name, *build_drafter(spec, config)) for spec in config.drafters]
+    """Every step: each drafter generates the P x K rollouts with the same policy and the same seeds; the policy
+    is then updated on the baseline's rollouts. Every drafter's rollouts are logged (JSONL; replay reads the
+    first drafter's)."""
+    modes = ("batch", "sequential") if config.decoding == "both" else (config.decoding,)
+    drafters = [(spec.name, {mode: build_drafter(spec, config) for mode in modes}) for spec in config.drafters]
     decoder = SpeculativeDecoder(model, config.temperature, config.max_new_tokens, stop_tokens)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.policy_lr)
     jobs = [(problem, k) for problem in range(len(prompts)) for k in range(config.rollouts_per_problem)]
     metrics: List[EpochMetrics] = []
     log = open(log_path, "w") if log_path else None
-    bar = tqdm(total=config.epochs * len(drafters) * len(jobs), desc="rollouts", unit="rollout", disable=not progress)
+    bar = tqdm(total=config.epochs * len(drafters) * len(modes), desc="batches", unit="batch", disable=not progress)
     try:
         for epoch in range(config.epochs):
             baseline: List[Rollout] = []
             baseline_rewards: List[float] = []
-            for name, drafter, budget in drafters:
-                generator = torch.Generator().manual_seed(config.seed * 1_000_003 + epoch)
-                rollouts = []
-                for problem, _ in jobs:
-                    rollouts.append(decoder.generate(problem, prompts[problem], drafter, budget, generator))
+            seeded = [(problem, prompts[problem], rollout_seed(config.seed, epoch, problem, k)) for problem, k in jobs]
+            for name, instances in drafters:
+                seconds: Dict[str, float] = {}
+                rollouts: List[Rollout] = []
+                for mode, (drafter, budget) in instances.items():
+                    if mode == "batch":
+                        result = decoder.generate_batch(seeded, drafter, budget)
+                        decoded, seconds[mode] = result.rollouts, result.seconds
+                    else:
+                        decoded = [decoder.generate(problem, prompt, drafter, budget, seed) for problem, prompt, seed in seeded]
+                        seconds[mode] = sum(r.seconds for r in decoded)
+                    drafter.finish_epoch([(r.problem_id, r.tokens) for r in decoded])
+                    budget.finish_epoch()
+                    rollouts = rollouts or decoded
                     bar.update(1)
                 rewards = [final_number_reward(decode_text(r.tokens), answers[r.problem_id]) for r in rollouts]
-                drafter.finish_epoch([(r.problem_id, r.tokens) for r in rollouts])
-                budget.finish_epoch()
-                metrics.append(epoch_metrics(name, epoch, rollouts, rewards))
+                metrics.append(epoch_metrics(name, epoch, rollouts, rewards, seconds.get("sequential"), seconds.get("batch")))
                 if not baseline:
                     baseline, baseline_rewards = rollouts, rewards
+                if log:
+                    for (problem, k), rollout, reward in zip(jobs, rollouts, rewards):
+                        log.write(json.dumps({"drafter": name, "epoch": epoch, "problem_id": rollout.problem_id, "sample": k,
+                                              "prompt": rollout.prompt, "tokens": rollout.tokens, "reward": reward}) + "\n")
                 bar.set_postfix({name: f"{metrics[-1].tokens_per_pass:.2f} tok/pass"})
-            if log:
-                for rollout, reward in zip(baseline, baseline_rewards):
-                    log.write(json.dumps({"epoch": epoch, "problem_id": rollout.problem_id, "prompt": rollout.prompt,
-                                          "tokens": rollout.tokens, "reward": reward}) + "\n")
             policy_update(model, baseline, baseline_rewards, optimizer, config.policy_steps)
     finally:
         bar.close()
@@ -204,8 +251,11 @@ def replay(config: SpeculateConfig, records: Iterable[dict]) -> List[EpochMetric
     the accepted draft prefix plus the logged next token. Counts passes; no model, no wall time. For greedy
     rollouts it reproduces the model run's counts, except where the context length would have cut a draft."""
     by_epoch: Dict[int, List[dict]] = {}
+    records = list(records)
+    logged_by = records[0].get("drafter") if records else None  # every drafter logs the same rollouts
     for record in records:
-        by_epoch.setdefault(record["epoch"], []).append(record)
+        if record.get("drafter") == logged_by:
+            by_epoch.setdefault(record["epoch"], []).append(record)
     if not by_epoch:
         raise ValueError("no logged rollouts to replay")
     metrics = []

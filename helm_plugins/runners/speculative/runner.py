@@ -2,9 +2,13 @@
 HELM run per drafter configuration (rows of the "Speculative decoding" group)."""
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+import scipy.stats
 
 from helm_plugins.common.results import RunInstance, RunRecord, make_stat, write_run_directory
 from helm_plugins.runners.speculative.config import SpeculateConfig
@@ -12,7 +16,30 @@ from helm_plugins.runners.speculative.decoding import fit_pass_cost
 from helm_plugins.runners.speculative.rollouts import EpochMetrics, replay, run_rollout_benchmark
 
 SPECULATIVE_GROUP = "hp_speculative_decoding"
-PER_EPOCH_STATS = ("tokens_per_pass", "acceptance_rate", "passes_per_rollout", "makespan_passes", "rollout_seconds")
+PER_EPOCH_STATS = ("tokens_per_pass", "acceptance_rate", "passes_per_rollout", "makespan_passes", "max_length")
+
+
+def ratio_interval(numerators: Sequence[float], denominators: Sequence[float], level: float = 0.95) -> Tuple[float, float]:
+    """t interval of the ratio sum(numerators) / sum(denominators) over independent clusters (linearised: the
+    standard error of the mean of n_i - R d_i, over the mean denominator); (nan, nan) with fewer than 2."""
+    n = len(numerators)
+    if n < 2:
+        return math.nan, math.nan
+    numerators, denominators = np.asarray(numerators, float), np.asarray(denominators, float)
+    ratio = numerators.sum() / denominators.sum()
+    residuals = numerators - ratio * denominators
+    standard_error = residuals.std(ddof=1) / math.sqrt(n) / denominators.mean()
+    half = scipy.stats.t.ppf(0.5 + level / 2, n - 1) * standard_error
+    return float(ratio - half), float(ratio + half)
+
+
+def log_ratio_interval(ratios: Sequence[float], level: float = 0.95) -> Tuple[float, float]:
+    """t interval of the geometric mean of paired ratios (e.g. per RL step); (nan, nan) with fewer than 2."""
+    if len(ratios) < 2:
+        return math.nan, math.nan
+    logs = np.log(np.asarray(ratios, float))
+    half = scipy.stats.t.ppf(0.5 + level / 2, len(logs) - 1) * logs.std(ddof=1) / math.sqrt(len(logs))
+    return float(math.exp(logs.mean() - half)), float(math.exp(logs.mean() + half))
 
 
 @dataclass
@@ -20,48 +47,55 @@ class DrafterSummary:
     name: str
     epochs: List[EpochMetrics]
     baseline: List[EpochMetrics]
-    pass_cost: Optional[Tuple[float, float]] = None  # (c_base, c_tok) seconds, fitted on the model
-
-    def modeled_batch_seconds(self, epochs: List[EpochMetrics]) -> float:
-        """A lockstep batch engine's time: c_base per pass of the slowest rollout + c_tok per processed token."""
-        c_base, c_tok = self.pass_cost
-        return sum(c_base * e.makespan_passes + c_tok * (e.passes + e.drafted) for e in epochs)
 
     def total(self, field: str, epochs: Optional[List[EpochMetrics]] = None) -> float:
         return sum(getattr(e, field) for e in (epochs if epochs is not None else self.epochs))
 
     def stats(self) -> Dict[str, float]:
+        """Pooled over RL steps. Intervals (95%): tokens per pass over problems (the same rollouts for every
+        drafter, so the work is paired), measured batch speedup over RL steps."""
         tokens, passes = self.total("tokens"), self.total("passes")
         drafted = self.total("drafted")
-        baseline_seconds = self.total("rollout_seconds", self.baseline)
         baseline_makespan = self.total("makespan_passes", self.baseline)
-        modeled = {}
-        if self.pass_cost is not None:
-            modeled = {
-                "modeled_batch_seconds": self.modeled_batch_seconds(self.epochs),
-                "modeled_batch_speedup": self.modeled_batch_seconds(self.baseline) / self.modeled_batch_seconds(self.epochs),
-            }
-        return {
-            **modeled,
+        problems = sorted({p for e in self.epochs for p in e.problem_tokens})
+        low, high = ratio_interval(
+            [sum(e.problem_tokens.get(p, 0) for e in self.epochs) for p in problems],
+            [sum(e.problem_passes.get(p, 0) for e in self.epochs) for p in problems],
+        )
+        stats = {
             "tokens_per_pass": tokens / passes,
+            "tokens_per_pass_ci_low": low,
+            "tokens_per_pass_ci_high": high,
             "final_tokens_per_pass": self.epochs[-1].tokens_per_pass,
             "acceptance_rate": self.total("accepted") / drafted if drafted else 0.0,
             "passes_per_rollout": passes / self.total("rollouts"),
             "makespan_passes": self.total("makespan_passes") / len(self.epochs),
             "makespan_reduction": 1 - self.total("makespan_passes") / baseline_makespan,
+            "max_length": max(e.max_length for e in self.epochs),
+            "median_length": float(np.median([e.median_length for e in self.epochs])),
             "drafter_seconds": self.total("drafter_seconds"),
-            "rollout_seconds": self.total("rollout_seconds"),
-            "speedup_vs_no_speculation": baseline_seconds / self.total("rollout_seconds")
-            if self.total("rollout_seconds")
-            else 0.0,
             "mean_reward": self.total("mean_reward") / len(self.epochs),
         }
+        if all(e.batch_seconds is not None for e in self.epochs + self.baseline):
+            low, high = log_ratio_interval([b.batch_seconds / e.batch_seconds for b, e in zip(self.baseline, self.epochs)])
+            stats.update(
+                batch_seconds=self.total("batch_seconds"),
+                batch_speedup=self.total("batch_seconds", self.baseline) / self.total("batch_seconds"),
+                batch_speedup_ci_low=low,
+                batch_speedup_ci_high=high,
+            )
+        if all(e.rollout_seconds is not None for e in self.epochs + self.baseline):
+            stats.update(
+                rollout_seconds=self.total("rollout_seconds"),
+                speedup_vs_no_speculation=self.total("rollout_seconds", self.baseline) / self.total("rollout_seconds"),
+            )
+        return {name: value for name, value in stats.items() if math.isfinite(value)}
 
 
-def summarize(metrics: List[EpochMetrics], pass_cost: Optional[Tuple[float, float]] = None) -> List[DrafterSummary]:
+def summarize(metrics: List[EpochMetrics]) -> List[DrafterSummary]:
     names = list(dict.fromkeys(m.drafter for m in metrics))
     by_name = {name: [m for m in metrics if m.drafter == name] for name in names}
-    return [DrafterSummary(name, by_name[name], by_name[names[0]], pass_cost) for name in names]
+    return [DrafterSummary(name, by_name[name], by_name[names[0]]) for name in names]
 
 
 def load_policy(model: str):
@@ -94,8 +128,14 @@ def plot(summaries: List[DrafterSummary], path: Path, title: str) -> None:
     axes[0].set(xlabel="RL step", ylabel="accepted tokens per target pass", title="tokens per pass")
     axes[1].set(xlabel="RL step", ylabel="passes of the slowest rollout", title="batch makespan")
     names = [s.name for s in summaries]
-    axes[2].bar(names, [s.total("rollout_seconds") for s in summaries], color="tab:gray")
-    axes[2].set(ylabel="seconds (sum over rollouts)", title="rollout wall time")
+    timings = {
+        "batch_seconds": "lockstep batch wall time",
+        "rollout_seconds": "rollout wall time (one at a time)",
+        "drafter_seconds": "drafter time (replay)",
+    }
+    timed = next(f for f in timings if all(getattr(e, f) is not None for s in summaries for e in s.epochs))
+    axes[2].bar(names, [s.total(timed) for s in summaries], color="tab:gray")
+    axes[2].set(ylabel="seconds", title=timings[timed])
     axes[2].tick_params(axis="x", rotation=30)
     axes[0].legend(fontsize=8)
     figure.suptitle(title)
@@ -166,9 +206,9 @@ def run_speculation(
         model, tokenizer = load_policy(config.model)
         problems = generate_arithmetic_problems(config.problems, config.seed, split="test")
         prompts = [tokenizer.encode(render_arithmetic_prompt(problem)) for problem in problems]
-        stop_tokens = [tokenizer.eos_token_id] + tokenizer.encode("\n")
-        pass_cost = fit_pass_cost(model)
-        if config.token_cost_ratio is None:
+        stop_tokens = [tokenizer.eos_token_id] + (tokenizer.encode("\n") if config.stop == "newline" else [])
+        if config.token_cost_ratio is None and any(d.budget == "cost_model" for d in config.drafters):
+            pass_cost = fit_pass_cost(model)
             config = config.model_copy(update={"token_cost_ratio": pass_cost[1] / pass_cost[0]})
         metrics = run_rollout_benchmark(
             config,
@@ -182,7 +222,7 @@ def run_speculation(
         )
         mode = "model"
     (output_dir / "config.json").write_text(json.dumps(config.model_dump(mode="json"), indent=2))
-    summaries = summarize(metrics, pass_cost)
+    summaries = summarize(metrics)
     history = {"pass_cost": pass_cost, "epochs": [m.as_dict() for m in metrics]}
     (output_dir / "history.json").write_text(json.dumps(history, indent=1))
     plot_path = output_dir / "speculation.png"

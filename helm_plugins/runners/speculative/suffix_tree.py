@@ -3,9 +3,14 @@
 Every stored sequence contributes each of its substrings of length <= max_depth as a path from the root; a
 node's count is how often its string occurs. Appending a token costs O(max_depth) (the active suffixes move one
 node down), removing a sequence replays its walks with decrements, so a sliding window is append + remove.
-A proposal walks at most max_depth nodes per candidate match length and then follows the most frequent child,
-which each node keeps up to date, so its cost does not depend on how many tokens are stored. Memory is at most
-max_depth nodes per stored token (shared prefixes share nodes).
+Every node keeps a suffix link: the node of its string without the first token (the next entry of the active
+list when the node is incremented, so appends keep links current at no extra walk; a node's link target always
+outlives it, since a string occurs at least as often as its suffix). A proposal finds the longest matching
+suffix of the context in one left-to-right pass over its last max_depth tokens, following links on mismatches
+(matching statistics, as in Aho-Corasick), then follows the most frequent child, which each node keeps up to
+date; at the depth bound the draft continues from the node's link. Its cost is O(max_depth + draft length),
+independent of how many tokens are stored. Memory is at most max_depth nodes per stored token (shared prefixes
+share nodes).
 
 This is the structure of SuffixDecoding (arXiv 2411.04975) and of DAS's per-problem drafter (arXiv 2511.13841),
 re-implemented with plain (not path-compressed) nodes.
@@ -17,7 +22,7 @@ from typing import Dict, Hashable, List, Optional, Sequence, Tuple
 
 
 class _Node:
-    __slots__ = ("token", "depth", "count", "children", "best")
+    __slots__ = ("token", "depth", "count", "children", "best", "link")
 
     def __init__(self, token: int, depth: int):
         self.token = token
@@ -25,6 +30,7 @@ class _Node:
         self.count = 0
         self.children: Optional[Dict[int, "_Node"]] = None
         self.best: Optional["_Node"] = None  # the child with the highest count
+        self.link: Optional["_Node"] = None  # the node of this string without its first token (root: None)
 
     def child(self, token: int) -> Optional["_Node"]:
         return self.children.get(token) if self.children else None
@@ -55,18 +61,6 @@ class SuffixTree:
 
     # ----- updates -----
 
-    def _increment(self, parent: _Node, token: int) -> _Node:
-        if parent.children is None:
-            parent.children = {}
-        node = parent.children.get(token)
-        if node is None:
-            node = parent.children[token] = _Node(token, parent.depth + 1)
-            self.num_nodes += 1
-        node.count += 1
-        if parent.best is None or (parent.best is not node and node.count > parent.best.count):
-            parent.best = node
-        return node
-
     def _decrement(self, parent: _Node, token: int) -> _Node:
         node = parent.children[token]
         node.count -= 1
@@ -81,12 +75,33 @@ class SuffixTree:
         """Append tokens to a stored sequence (a new id starts a new sequence)."""
         stored = self.sequences.setdefault(sequence_id, [])
         active = self._active.setdefault(sequence_id, [])
+        root, max_depth = self.root, self.max_depth
+        created = 0
         for token in tokens:
-            self.root.count += 1
-            moved = [self._increment(node, token) for node in active]
-            moved.append(self._increment(self.root, token))
-            active[:] = [node for node in moved if node.depth < self.max_depth]
+            root.count += 1
+            previous = None
+            moved = []
+            for node in active + [root]:  # the active suffixes, longest first, then the empty one
+                children = node.children
+                if children is None:
+                    children = node.children = {}
+                child = children.get(token)
+                if child is None:
+                    child = children[token] = _Node(token, node.depth + 1)
+                    created += 1
+                child.count += 1
+                best = node.best
+                if best is None or (best is not child and child.count > best.count):
+                    node.best = child
+                if previous is not None:
+                    previous.link = child  # the longer string's suffix without its first token
+                previous = child
+                if child.depth < max_depth:
+                    moved.append(child)
+            previous.link = root
+            active[:] = moved
             stored.append(token)
+        self.num_nodes += created
         self.num_tokens += len(tokens)
 
     def remove(self, sequence_id: Hashable) -> None:
@@ -109,14 +124,36 @@ class SuffixTree:
                 return None
         return node
 
+    def _deepest(self, context: Sequence[int]) -> _Node:
+        """The node of the longest suffix of `context` (at most max_depth - 1 tokens) stored in the tree: one pass
+        over the context's last max_depth - 1 tokens, falling back along suffix links where a token does not follow."""
+        root, limit = self.root, self.max_depth - 1
+        node = root
+        if limit == 0:
+            return root
+        for token in context[max(0, len(context) - limit) :]:
+            if node.depth == limit:
+                node = node.link
+            while True:
+                children = node.children
+                child = children.get(token) if children else None
+                if child is not None:
+                    node = child
+                    break
+                if node is root:
+                    break
+                node = node.link
+        return node
+
     def match(self, context: Sequence[int]) -> Tuple[Optional[_Node], int]:
         """The node of the longest suffix of `context` (at most max_depth - 1 tokens) that occurs in a stored
-        sequence followed by at least one more token (an occurrence at the very end has nothing to propose)."""
-        for length in range(min(len(context), self.max_depth - 1), 0, -1):
-            node = self._walk(context[len(context) - length :])
-            if node is not None and node.best is not None:
-                return node, length
-        return None, 0
+        sequence followed by at least one more token (an occurrence at the very end has nothing to propose).
+        The suffixes of a stored string are stored, and one followed by a token has every suffix followed by it,
+        so that suffix is on the link chain of the deepest stored suffix."""
+        node = self._deepest(context)
+        while node.best is None and node is not self.root:
+            node = node.link
+        return (None, 0) if node is self.root else (node, node.depth)
 
     def count(self, tokens: Sequence[int]) -> int:
         """How often `tokens` (at most max_depth long) occurs in the stored sequences."""
@@ -133,19 +170,26 @@ class SuffixTree:
             return draft
         node, draft.match_length = self.match(context)
         probability = 1.0
-        while node is not None and len(draft.tokens) < max_tokens:
-            if node.best is None:
-                if node.depth < self.max_depth:
+        tokens, probabilities = draft.tokens, draft.probabilities
+        root, max_depth = self.root, self.max_depth
+        while node is not None and len(tokens) < max_tokens:
+            best = node.best
+            if best is None:
+                if node.depth < max_depth:
                     break
-                # the depth bound: continue from the longest stored suffix of context + draft
-                node, _ = self.match(list(context[-self.max_depth :]) + draft.tokens)
+                # the depth bound: continue from the longest stored suffix of context + draft with a continuation
+                node = node.link
+                while node.best is None and node is not root:
+                    node = node.link
+                if node is root:
+                    break
                 continue
-            probability *= node.best.count / node.count
+            probability *= best.count / node.count
             if probability < min_probability:
                 break
-            node = node.best
-            draft.tokens.append(node.token)
-            draft.probabilities.append(probability)
+            node = best
+            tokens.append(best.token)
+            probabilities.append(probability)
         return draft
 
 

@@ -2,10 +2,13 @@
 
     helm-plugins relative-scaling --demo                 # GPTs at five compute budgets, frequent vs rare dialect
     helm-plugins relative-scaling --models models.jsonl --subgroup rare --baseline frequent
+    helm-plugins relative-scaling --models models.jsonl --subgroups a,b,c,d --baseline frequent   # FDR control
 
 A models file is JSONL, one model per line: {"flops": ..., "<subgroup>": mean error, ...} and optionally
 "<subgroup>_items": [per-item errors] (checked, kept with the demo's models). The interval on dbeta is the
-regression's t interval over models.
+regression's t interval over models. With --subgroups, every listed subgroup is tested against the baseline
+at once and labelled converging / diverging only where its Benjamini-Hochberg adjusted p-value (q) is below
+0.05, which controls the false-discovery rate over the subgroups at 5%; the intervals stay per subgroup.
 """
 
 import argparse
@@ -31,6 +34,8 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--accuracy", action="store_true", help="the metric is an accuracy: error = 1 - metric")
     parser.add_argument("--subgroup", default="rare", help="the subgroup whose gap is tracked (with --from-suite: a run-name substring)")
     parser.add_argument("--baseline", default="frequent", help="the reference subgroup")
+    parser.add_argument("--subgroups", help="comma-separated subgroups tested at once against the baseline, "
+                        "labels with false-discovery-rate control (with --models or --from-suite)")
     add_runner_arguments(parser, "steps=[50,100,200]", "relative_scaling_output")
 
 
@@ -40,6 +45,8 @@ def run(args: argparse.Namespace) -> int:
 
     if sum(map(bool, (args.demo, args.models, args.from_suite))) != 1:
         raise ValueError("give one of --demo, --models or --from-suite")
+    if args.subgroups:
+        return run_many(args)
     label = "demo" if args.demo else args.models.stem if args.models else args.from_suite
     output = args.output or Path("relative_scaling_output") / label
     names = (args.subgroup, args.baseline)
@@ -133,3 +140,62 @@ def write_helm_runs(suite: Path, result: dict, baseline: str, subgroup: str) -> 
             stats=[make_stat(k, v) for k, v in stats.items()],
         )
         write_run_directory(suite, record)
+
+
+def _subgroup_names(args: argparse.Namespace) -> list:
+    names = [name.strip() for name in args.subgroups.split(",") if name.strip()]
+    if len(names) < 2 or len(set(names)) != len(names) or args.baseline in names:
+        raise ValueError(f"--subgroups needs two or more distinct subgroups other than the baseline, got {args.subgroups!r}")
+    return names
+
+
+def run_many(args: argparse.Namespace) -> int:
+    """Several subgroups against one baseline, Benjamini-Hochberg labels; writes relative_laws.json."""
+    import json
+
+    from helm_plugins.statistics.relative_scaling.laws import relative_laws
+
+    if args.demo:
+        raise ValueError("--subgroups goes with --models or --from-suite (the demo has two subgroups)")
+    names = _subgroup_names(args)
+    if args.from_suite:
+        from helm_plugins.common.model_tables import read_model_table
+        from helm_plugins.statistics.relative_scaling.report import family_errors
+
+        if not args.compute:
+            raise ValueError("--from-suite needs --compute (CSV model,flops)")
+        compute = read_model_table(args.compute, "flops")
+        errors = {}
+        for name in names:  # each subgroup with the baseline: the models that have both
+            flops_pair, pair, _, models = family_errors(
+                Path(args.output_path) / "runs" / args.from_suite, compute, args.metric, (name, args.baseline), args.accuracy
+            )
+            errors[name] = dict(zip(models, pair[name]))
+            errors.setdefault(args.baseline, {}).update(zip(models, pair[args.baseline]))
+        models = sorted(set.intersection(*(set(values) for values in errors.values())), key=lambda m: compute[m])
+        flops = np.array([compute[m] for m in models], dtype=float)
+        arrays = {name: np.array([errors[name][m] for m in models], dtype=float) for name in errors}
+        label = args.from_suite
+    else:
+        rows = []
+        for number, row in read_jsonl_rows(args.models):
+            number_field(args.models, number, row, "flops", positive=True)
+            for name in names + [args.baseline]:
+                number_field(args.models, number, row, name)
+            rows.append(row)
+        flops = np.array([r["flops"] for r in rows], dtype=float)
+        arrays = {name: np.array([r[name] for r in rows], dtype=float) for name in names + [args.baseline]}
+        label = args.models.stem
+    laws = relative_laws(flops, arrays, args.baseline)
+    output = args.output or Path("relative_scaling_output") / label
+    output.mkdir(parents=True, exist_ok=True)
+    (output / "relative_laws.json").write_text(json.dumps(
+        {"baseline": args.baseline, "models": len(flops), "fdr": 0.05, "laws": [laws[n].as_dict() for n in names]}, indent=1))
+    print(f"{len(names)} subgroups against {args.baseline!r} over {len(flops)} models "
+          "(labels: Benjamini-Hochberg false-discovery rate 5%):")
+    print(f"{'subgroup':24s} {'dbeta':>9s} {'95% interval':>22s} {'p':>8s} {'q (BH)':>8s}  label")
+    for name in names:
+        law = laws[name]
+        print(f"{name:24s} {law.delta_beta:+9.4f} [{law.ci_low:+9.4f}, {law.ci_high:+9.4f}] {law.p:8.3g} {law.q:8.3g}  {law.label}")
+    print(f"report: {output}/relative_laws.json")
+    return 0

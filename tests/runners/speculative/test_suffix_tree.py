@@ -89,3 +89,46 @@ def test_removing_everything_frees_every_node():
     tree.add(0, list(range(50)))
     tree.add(1, [1, 2, 3])
     assert tree.num_nodes == 6 and tree.num_tokens == 3  # 3 + 2 + 1 substrings
+
+
+def walked_speculation(tree, context, max_tokens, min_probability):
+    """The proposal by definition, without suffix links: walk every suffix from the root, longest first, for the
+    match and again at every depth bound (O(depth^2) per match)."""
+
+    def longest(context):
+        for length in range(min(len(context), tree.max_depth - 1), 0, -1):
+            node = tree.root
+            for token in context[len(context) - length :]:
+                node = (node.children or {}).get(token)
+                if node is None:
+                    break
+            if node is not None and node.best is not None:
+                return node, length
+        return None, 0
+
+    node, matched = longest(list(context))
+    tokens, probability = [], 1.0
+    while node is not None and len(tokens) < max_tokens:
+        if node.best is None:
+            if node.depth < tree.max_depth:
+                break
+            node, _ = longest(list(context[-tree.max_depth :]) + tokens)
+            continue
+        probability *= node.best.count / node.count
+        if probability < min_probability:
+            break
+        node = node.best
+        tokens.append(node.token)
+    return tokens, matched
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_suffix_link_proposals_equal_the_walked_definition_after_evictions(seed):
+    rng = random.Random(seed)
+    tree = WindowedSuffixTree(max_depth=5, window=4)
+    for i in range(12):  # evictions remove nodes: links must stay valid
+        tree.add(i, [rng.randrange(3) for _ in range(rng.randint(1, 30))])
+        for _ in range(25):
+            context = [rng.randrange(3) for _ in range(rng.randint(1, 12))]
+            draft = tree.speculate(context, max_tokens=12, min_probability=0.05)
+            assert (draft.tokens, draft.match_length) == walked_speculation(tree, context, 12, 0.05)

@@ -1,5 +1,6 @@
 import json
 
+import numpy as np
 import pytest
 
 from helm_plugins.cli import main
@@ -86,3 +87,36 @@ def test_relative_law_from_finished_helm_runs(tmp_path, capsys):
     (tmp_path / "short.csv").write_text("model,flops\norg/m1,1e18\norg/m2,1e19\n")
     assert main(args[:6] + [str(tmp_path / "short.csv")] + args[7:]) == 2
     assert "2 models of the compute table have runs for both subgroups" in capsys.readouterr().err
+
+
+def test_many_subgroups_through_the_cli_with_false_discovery_rate_labels(tmp_path, capsys):
+    """Twelve subgroups against a baseline over 7 models: the two planted diverging gaps are found, and labels
+    follow the Benjamini-Hochberg adjusted p-values (q >= p), not the unadjusted ones."""
+    rng = np.random.default_rng(3)
+    flops = np.geomspace(1e18, 1e20, 7)
+    planted = {f"g{i}": (0.06 if i < 2 else 0.0) for i in range(12)}
+    rows = []
+    for j, f in enumerate(flops):
+        row = {"flops": float(f), "base": float(40 * f**-0.08 * np.exp(rng.normal(0, 0.01)))}
+        for name, delta in planted.items():
+            row[name] = float(row["base"] * 1.3 * f**delta * np.exp(rng.normal(0, 0.03)))
+        rows.append(row)
+    models = tmp_path / "many.jsonl"
+    models.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    names = ",".join(planted)
+    assert main(["relative-scaling", "--models", str(models), "--subgroups", names, "--baseline", "base",
+                 "--output", str(tmp_path / "out")]) == 0
+    printed = capsys.readouterr().out
+    assert "Benjamini-Hochberg" in printed
+    laws = {law["subgroup"]: law for law in json.loads((tmp_path / "out" / "relative_laws.json").read_text())["laws"]}
+    assert laws["g0"]["label"] == laws["g1"]["label"] == "diverging"
+    assert all(laws[n]["q"] >= laws[n]["p"] for n in laws)
+    for name in list(planted)[2:]:
+        assert laws[name]["label"] == "constant" or laws[name]["q"] < 0.05
+    assert all((law["label"] != "constant") == (law["q"] < 0.05) for law in laws.values())
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"flops": 1e18, "base": 1.0, "g0": 0.9}\n')
+    assert main(["relative-scaling", "--models", str(bad), "--subgroups", "g0,g1", "--baseline", "base"]) == 2
+    assert "bad.jsonl:1: missing field 'g1'" in capsys.readouterr().err
+    assert main(["relative-scaling", "--models", str(models), "--subgroups", "g0", "--baseline", "base"]) == 2
+    assert "two or more distinct subgroups" in capsys.readouterr().err
