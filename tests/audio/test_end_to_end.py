@@ -85,7 +85,7 @@ def test_conf_priority_one_is_offline_and_small():
 
     conf = (REPO / "run_specs" / "audio.conf").read_text()
     first = [line for line in conf.splitlines() if "priority: 1}" in line]
-    assert len(first) == 25
+    assert len(first) == 21
     offline = (f"model={POCKETSPHINX},", f"model={POCKETSPHINX}\"", f"model={POCKETSPHINX_TINY_DEFAULT}\"",
                f"model={TINY_DEFAULT}\"")
     assert all(any(model in line for model in offline) for line in first)
