@@ -5,7 +5,7 @@ Win rate, as HELM's summarizer computes it for an aspect group's table: within o
 model's share of the other models it beats on the group's main metric (the schema's `main_name` and its direction;
 a tie counts one half; a model's runs in the group are averaged, as HELM does). An aspect's mean win rate is the
 mean over the aspect's groups the model ran. helm-summarize computes the same numbers in the aspect groups'
-tables (hp_audio_<aspect>); this report adds intervals: instances are resampled within every run (bootstrap), the
+tables (hp_audio_aspect_<aspect>); this report adds intervals: instances are resampled within every run (bootstrap), the
 win rates recomputed, and the 2.5 and 97.5 percentiles reported.
 """
 
@@ -219,7 +219,7 @@ TEMPLATE = Template(
 
 Mean win rate per AHELM aspect [95% bootstrap interval over instances]: within each run group, the share of other
 models a model beats on the group's main metric, averaged over the aspect's groups (helm-summarize shows the same
-numbers in the hp_audio_<aspect> tables). "–": the aspect has no run in this suite{% if missing %} ({{ missing|join(", ") }}: released data only, see docs/audio.md){% endif %}.
+numbers in the hp_audio_aspect_<aspect> tables). "–": the aspect has no run in this suite{% if missing %} ({{ missing|join(", ") }}: released data only, see docs/audio.md){% endif %}.
 
 | model |{% for a in aspects %} {{ a }} |{% endfor %} mean |
 |---|{% for a in aspects %}---:|{% endfor %}---:|
