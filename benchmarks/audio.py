@@ -30,7 +30,7 @@ def measure(num_sentences: int, repetitions: int) -> list:
     transcriber = PocketsphinxTranscriber()
     transcriber.transcribe_samples(np.zeros(1600))  # load the models before timing
     rows = []
-    for voice in VOICES:
+    for voice in [name for name, v in VOICES.items() if v.language == "en"]:
         synth_times, noise_times, clean_times, noisy_times = [], [], [], []
         for _ in range(repetitions):
             with tempfile.TemporaryDirectory() as folder:
@@ -55,8 +55,8 @@ def measure(num_sentences: int, repetitions: int) -> list:
             "noise_rtf": audio_seconds / statistics.median(noise_times),
             "asr_clean_rtf": audio_seconds / statistics.median(clean_times),
             "asr_noisy_rtf": audio_seconds / statistics.median(noisy_times),
-            "wer_clean": float(np.mean([asr_scores(s, h)["wer"] for s, h in zip(sentences, clean_text)])),
-            "wer_noisy": float(np.mean([asr_scores(s, h)["wer"] for s, h in zip(sentences, noisy_text)])),
+            "wer_clean": float(np.mean([asr_scores(s, h)["wer_score"] for s, h in zip(sentences, clean_text)])),
+            "wer_noisy": float(np.mean([asr_scores(s, h)["wer_score"] for s, h in zip(sentences, noisy_text)])),
         })
     return rows
 

@@ -255,7 +255,7 @@ def _statistics_headline(ctx: DemoContext) -> str:
 def _audio_headline(ctx: DemoContext) -> str:
     for run in _run_dirs(ctx, "hp_audio_asr:"):
         if "snr_db" not in run.name and run.name.endswith("model=helm-plugins_pocketsphinx"):
-            values = instance_values(run, "wer")
+            values = instance_values(run, "wer_score")
             return f"pocketsphinx WER on clean speech {mean_interval(values)} (n={len(values)})"
     return "no clean-speech hp_audio_asr run"
 

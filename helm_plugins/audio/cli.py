@@ -3,10 +3,10 @@
     helm-run --conf-paths run_specs/audio.conf --priority 1 --suite audio -m 100
     helm-plugins audio-report --suite audio          # audio_output/audio/audio_report.{md,json}
 
-Mean win rate per aspect (perception, robustness, fairness, bias, reasoning) across the suite's models, the WER
-gap between speaker genders with its permutation-test p-value, and the per-voice PARADE stereotype rates. It also
-writes one run per model (group hp_audio_aspects) into the suite, so `helm-summarize` shows the aspect table in
-the leaderboard (run it after this command).
+Mean win rate per AHELM aspect across the suite's models with bootstrap intervals, and a plot of them
+(`audio_aspects.png`, which `helm-plugins leaderboard --plots hp_audio=<report folder>` links), each group's main
+metric with its interval, the WER gap between speaker genders with its paired permutation test, and the per-voice
+PARADE stereotype rates. `helm-plugins summarize` computes the same mean win rates in the aspect groups' tables.
 """
 
 import argparse
@@ -21,27 +21,25 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--suite", required=True, help="the HELM suite with the audio runs")
     parser.add_argument("-o", "--output-path", default="benchmark_output", help="HELM output path (as helm-run)")
     parser.add_argument("--output", type=Path, help="report folder (default: audio_output/<suite>)")
-    parser.add_argument("--no-leaderboard-runs", action="store_true",
-                        help="do not write the hp_audio_aspects runs into the suite")
+    parser.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples for the intervals")
 
 
 def run(args: argparse.Namespace) -> int:
     from helm_plugins.common.offline import apply_offline_defaults
 
     apply_offline_defaults()  # before HELM's metrics module is imported (it looks for NLTK data)
-    from helm_plugins.audio.report import aspect_records, build_report, render_markdown
-    from helm_plugins.common.results import write_run_directory
+    from helm_plugins.audio.report import PLOT_FILE, build_report, plot_report, render_markdown
 
+    if args.resamples < 1:
+        raise ValueError("--resamples must be at least 1")
     suite = Path(args.output_path) / "runs" / args.suite
-    report = build_report(suite)
+    report = build_report(suite, args.resamples)
     output = args.output or Path("audio_output") / args.suite
     output.mkdir(parents=True, exist_ok=True)
     markdown = render_markdown(report)
     (output / "audio_report.md").write_text(markdown)
     (output / "audio_report.json").write_text(json.dumps(report, indent=2))
-    if not args.no_leaderboard_runs:
-        for record in aspect_records(report):
-            write_run_directory(suite, record)
+    plot_report(report, output / PLOT_FILE)
     print(markdown)
-    print(f"Wrote {output / 'audio_report.md'} and {output / 'audio_report.json'}")
+    print(f"Wrote {output / 'audio_report.md'}, {output / 'audio_report.json'} and {output / PLOT_FILE}")
     return 0

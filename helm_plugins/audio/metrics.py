@@ -1,10 +1,18 @@
 """Metrics of the audio scenarios: ASR error rates with the speaker-group gap, PARADE stereotype rates, and CoRe
 accuracy split by answerable and unanswerable items.
 
-ASR: WER, MER, WIP (jiwer word alignment) and CER (jiwer character alignment) after lower-casing and removing
-punctuation. An empty or failed transcript is all deletions (WER 1), not skipped (HELM's own wer_score returns 0
-for an empty prediction). Fairness: the mean WER per speaker group and the gap WER_female − WER_male, with a
-two-sided permutation-test p-value (group labels shuffled between utterances).
+ASR: `wer_score`, `mer_score`, `wip_score` (jiwer word alignment) and `cer_score` (jiwer character alignment), HELM's
+own names for these columns, after lower-casing and removing punctuation. An empty or failed transcript is all
+deletions (WER 1), not skipped (HELM's own wer_score returns 0 for an empty prediction).
+
+Fairness: every sentence is read by every voice, so the utterances are paired by sentence. Per run: the mean WER
+per voice (`wer_voice_<name>`) and per speaker group, the gap WER_female − WER_male, and two permutation tests of it:
+`wer_gap_p_value` permutes the group labels among the voices within each sentence (a paired test over utterances:
+does WER differ between these two sets of voices beyond sentence-to-sentence variation?), and
+`wer_gap_voice_p_value` relabels whole voices (every split of the voices into two groups of the observed sizes; the
+voice is the unit, so with three voices per group its smallest possible p-value is 0.1). Only the second speaks to
+speakers beyond the voices used, and with so few voices it can never reject at 0.05: gender is confounded with the
+individual voice, which is why each group has the same engines (one flite and two espeak-ng voices).
 """
 
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -42,7 +50,7 @@ def asr_scores(reference: str, hypothesis: str) -> Dict[str, float]:
                                 hypothesis_transform=NORMALIZE_WORDS)
     characters = jiwer.process_characters(reference, hypothesis, reference_transform=NORMALIZE_CHARACTERS,
                                           hypothesis_transform=NORMALIZE_CHARACTERS)
-    return {"wer": words.wer, "mer": words.mer, "wip": words.wip, "cer": characters.cer}
+    return {"wer_score": words.wer, "mer_score": words.mer, "wip_score": words.wip, "cer_score": characters.cer}
 
 
 def permutation_gap_test(a: Sequence[float], b: Sequence[float], seed: int = 0,
@@ -56,6 +64,63 @@ def permutation_gap_test(a: Sequence[float], b: Sequence[float], seed: int = 0,
         vectorized=True, n_resamples=n_resamples, alternative="two-sided", rng=np.random.default_rng(seed),
     )
     return float(a.mean() - b.mean()), float(result.pvalue)
+
+
+def paired_permutation_gap_test(wers: Dict[object, Dict[str, float]], groups: Dict[str, str], first: str = "female",
+                                second: str = "male", seed: int = 0,
+                                n_resamples: int = PERMUTATIONS) -> Tuple[float, float]:
+    """The gap mean(WER of `first`-group utterances) − mean(WER of `second`-group utterances) and its two-sided
+    p-value when the group labels are permuted among the voices within each sentence (the sentence is the block).
+
+    `wers`: sentence -> voice -> WER; `groups`: voice -> group. Sentences without a voice of each group carry no
+    information about the gap and are left out. p = (1 + #{|T*| >= |T|}) / (1 + n_resamples)."""
+    blocks = []
+    for sentence, by_voice in wers.items():
+        values = [(v, w) for v, w in by_voice.items() if groups.get(v) in (first, second)]
+        labels = np.array([groups[v] == first for v, _ in values])
+        if labels.any() and not labels.all():
+            blocks.append((np.array([w for _, w in values], dtype=float), labels))
+    if not blocks:
+        raise ValueError(f"no sentence was read by voices of both groups {first!r} and {second!r}")
+    values = np.concatenate([b[0] for b in blocks])
+    if not np.all(np.isfinite(values)):
+        raise ValueError("a WER is not finite")
+    n_first = sum(int(b[1].sum()) for b in blocks)
+    n_second = len(values) - n_first
+
+    def statistic(first_sums: np.ndarray) -> np.ndarray:
+        return first_sums / n_first - (values.sum() - first_sums) / n_second
+
+    observed = statistic(np.array(sum(float(b[0][b[1]].sum()) for b in blocks)))
+    rng = np.random.default_rng(seed)
+    resampled_sums = np.zeros(n_resamples)
+    for block_values, labels in blocks:
+        permuted = rng.permuted(np.broadcast_to(labels, (n_resamples, len(labels))), axis=1)
+        resampled_sums += permuted @ block_values
+    extreme = np.abs(statistic(resampled_sums)) >= abs(float(observed)) - 1e-12
+    return float(observed), float((1 + extreme.sum()) / (1 + n_resamples))
+
+
+def voice_relabeling_gap_test(voice_means: Dict[str, float], groups: Dict[str, str], first: str = "female",
+                              second: str = "male") -> float:
+    """Two-sided exact p-value of the gap between the mean per-voice WER of the two groups over every split of the
+    voices into groups of the observed sizes (the voice is the unit)."""
+    from itertools import combinations
+
+    voices = [v for v in voice_means if groups.get(v) in (first, second)]
+    k = sum(groups[v] == first for v in voices)
+    if k == 0 or k == len(voices):
+        raise ValueError(f"voices of both groups {first!r} and {second!r} are needed")
+    means = np.array([voice_means[v] for v in voices], dtype=float)
+
+    def gap(chosen) -> float:
+        mask = np.zeros(len(voices), dtype=bool)
+        mask[list(chosen)] = True
+        return float(means[mask].mean() - means[~mask].mean())
+
+    observed = gap([i for i, v in enumerate(voices) if groups[v] == first])
+    gaps = [abs(gap(c)) for c in combinations(range(len(voices)), k)]
+    return float(np.mean([g >= abs(observed) - 1e-12 for g in gaps]))
 
 
 def _prediction(request_state: RequestState) -> str:
@@ -81,28 +146,43 @@ class ASRMetric(Metric):
         ]
 
     def derive_per_instance_stats(self, per_instance_stats: Dict[Instance, List[Stat]]) -> List[Stat]:
-        by_group: Dict[str, List[float]] = {}
+        by_sentence: Dict[object, Dict[str, float]] = {}
+        groups: Dict[str, str] = {}
         for instance, instance_stats in per_instance_stats.items():
-            group = (instance.extra_data or {}).get("speaker_group")
-            wer = next((s.mean for s in instance_stats if s.name.name == "wer"), None)
-            if group is not None and wer is not None:
-                by_group.setdefault(group, []).append(wer)
-        derived = [Stat(MetricName(f"wer_{group}")).add(float(np.mean(values))) for group, values in by_group.items()]
+            extra = instance.extra_data or {}
+            wer = next((s.mean for s in instance_stats if s.name.name == "wer_score"), None)
+            if "voice" in extra and "speaker_group" in extra and wer is not None:
+                by_sentence.setdefault(extra.get("sentence", instance.id), {})[extra["voice"]] = wer
+                groups[extra["voice"]] = extra["speaker_group"]
+        by_voice: Dict[str, List[float]] = {}
+        by_group: Dict[str, List[float]] = {}
+        for voices in by_sentence.values():
+            for voice, wer in voices.items():
+                by_voice.setdefault(voice, []).append(wer)
+                by_group.setdefault(groups[voice], []).append(wer)
+        voice_means = {voice: float(np.mean(values)) for voice, values in by_voice.items()}
+        derived = [Stat(MetricName(f"wer_voice_{voice.replace('-', '_')}")).add(mean) for voice, mean in voice_means.items()]
+        derived += [Stat(MetricName(f"wer_{group}")).add(float(np.mean(values))) for group, values in by_group.items()]
         if len(by_group.get("female", [])) >= 2 and len(by_group.get("male", [])) >= 2:
-            gap, p_value = permutation_gap_test(by_group["female"], by_group["male"])
-            derived += [Stat(MetricName("wer_gap")).add(gap), Stat(MetricName("wer_gap_p_value")).add(p_value)]
+            try:
+                gap, p_value = paired_permutation_gap_test(by_sentence, groups)
+            except ValueError:  # no sentence read by both groups (e.g. a subsample with -m)
+                gap, p_value = None, None
+            if gap is not None:
+                derived += [Stat(MetricName("wer_gap")).add(gap), Stat(MetricName("wer_gap_p_value")).add(p_value)]
+            derived.append(Stat(MetricName("wer_gap_voice_p_value")).add(voice_relabeling_gap_test(voice_means, groups)))
         return derived
 
     def get_metadata(self) -> List[MetricMetadata]:
         return [
-            MetricMetadata(name="wer", display_name="WER", lower_is_better=True, group="accuracy",
+            MetricMetadata(name="wer_score", display_name="WER", lower_is_better=True, group="accuracy",
                            description="Word error rate (jiwer, lower-cased, no punctuation); an empty answer is 1"),
-            MetricMetadata(name="mer", display_name="MER", description="Match error rate", lower_is_better=True,
+            MetricMetadata(name="mer_score", display_name="MER", description="Match error rate", lower_is_better=True,
                            group="accuracy"),
-            MetricMetadata(name="wip", display_name="WIP", description="Word information preserved",
+            MetricMetadata(name="wip_score", display_name="WIP", description="Word information preserved",
                            lower_is_better=False, group="accuracy"),
-            MetricMetadata(name="cer", display_name="CER", description="Character error rate", lower_is_better=True,
-                           group="accuracy"),
+            MetricMetadata(name="cer_score", display_name="CER", description="Character error rate",
+                           lower_is_better=True, group="accuracy"),
         ]
 
 
@@ -139,3 +219,20 @@ class CoReMetric(Metric):
             return [Stat(MetricName("unanswerable_accuracy")).add(score)]
         abstained = quasi_prefix_exact_match(UNANSWERABLE, prediction)
         return [Stat(MetricName("answerable_accuracy")).add(score), Stat(MetricName("false_abstention")).add(abstained)]
+
+
+class AudioJudgeMetric(Metric):
+    """The `audio_judge` annotation as stats: `audio_critique_score` (1-5, the judge's rating against the reference;
+    a missing or broken verdict counts 1) or `refusal_rate` (HELM's name; 1 when the judge says the response
+    refuses), plus the judge's usage and malformed-verdict counts."""
+
+    def evaluate_generation(self, adapter_spec: AdapterSpec, request_state: RequestState,
+                            metric_service: MetricService, eval_cache_path: str) -> List[Stat]:
+        from helm_plugins.common.judges import judge_usage_stats
+
+        if not request_state.annotations or "audio_judge" not in request_state.annotations:
+            raise ValueError(f"instance {request_state.instance.id}: no audio_judge annotation (the run spec must "
+                             "list the AudioJudgeAnnotator)")
+        annotation = request_state.annotations["audio_judge"]
+        name = "audio_critique_score" if annotation["kind"] == "critique" else "refusal_rate"
+        return [Stat(MetricName(name)).add(float(annotation["value"]))] + judge_usage_stats(annotation)

@@ -3,8 +3,8 @@ given signal-to-noise ratio and concatenation of turns, every file cached by a h
 cached file its content hash is stored (`<key>.wav.sha256`); a cached file whose content no longer matches (cut
 short, overwritten, a copy gone wrong) or that has no stored hash is made again, never served.
 
-Voices: flite's rms, awb and kal (male) and slt (female), and espeak-ng's en-us with a male and a female variant
-(robotic, much harder to transcribe). sox converts every engine's output to one format, concatenates turns with
+Voices: flite's rms, awb and kal (male) and slt (female), espeak-ng's en-us with two male and two female variants
+(robotic, much harder to transcribe), and espeak-ng's German, French, Spanish and Italian voices. sox converts every engine's output to one format, concatenates turns with
 silence between them, and resamples. Noise is Gaussian (white) from a seeded generator, scaled so that
 10·log10(P_speech / P_noise) equals the requested SNR over the whole utterance; when the mix would clip, speech
 and noise are scaled down together, which keeps the ratio.
@@ -44,6 +44,7 @@ class Voice:
     engine: str  # "flite" or "espeak-ng"
     engine_voice: str  # the engine's own voice name
     group: str  # speaker group used by the fairness and bias scenarios: "male" or "female"
+    language: str = "en"
 
 
 VOICES: Dict[str, Voice] = {
@@ -55,6 +56,13 @@ VOICES: Dict[str, Voice] = {
         Voice("slt", "flite", "slt", "female"),
         Voice("espeak-m", "espeak-ng", "en-us+m3", "male"),
         Voice("espeak-f", "espeak-ng", "en-us+f3", "female"),
+        Voice("espeak-m1", "espeak-ng", "en-us+m1", "male"),
+        Voice("espeak-f1", "espeak-ng", "en-us+f1", "female"),
+        # Other languages (multilinguality): espeak-ng's default voice of each language, male.
+        Voice("espeak-de", "espeak-ng", "de", "male", "de"),
+        Voice("espeak-fr", "espeak-ng", "fr-fr", "male", "fr"),
+        Voice("espeak-es", "espeak-ng", "es", "male", "es"),
+        Voice("espeak-it", "espeak-ng", "it", "male", "it"),
     ]
 }
 INSTALL_HINT = {

@@ -2,11 +2,12 @@
 
 import wave
 
+import pytest
 from helm.common.cache import BlackHoleCacheConfig
 from helm.common.media_object import MediaObject, MultimediaObject
 from helm.common.request import Request
 
-from helm_plugins.audio.clients import OpenAIAudioClient, SpeechCascadeClient
+from helm_plugins.audio.clients import OpenAIAudioClient, SpeechCascadeClient, Truecaser
 from helm_plugins.audio.metrics import asr_scores
 from helm_plugins.audio.synthesis import Synthesizer
 from tests.audio.fake_audio_server import FakeAudioServer, fake_server  # noqa: F401  (fixture)
@@ -29,7 +30,7 @@ def test_cascade_transcribes_synthetic_speech_under_the_wer_bound(tmp_path):
     for sentence, voice in zip(SENTENCES, ["slt", "rms"]):
         result = client.make_request(_audio_request(synthesizer.speak(sentence, voice), question=None))
         assert result.success
-        wers.append(asr_scores(sentence, result.completions[0].text)["wer"])
+        wers.append(asr_scores(sentence, result.completions[0].text)["wer_score"])
     assert sum(wers) / len(wers) <= CASCADE_WER_BOUND
 
 
@@ -55,7 +56,7 @@ def test_cascade_resamples_other_rates(tmp_path):
     resampled = tmp_path / "44k.wav"
     subprocess.run(["sox", str(clean), "-r", "44100", str(resampled)], check=True)
     result = SpeechCascadeClient(BlackHoleCacheConfig()).make_request(_audio_request(resampled, question=None))
-    assert asr_scores(SENTENCES[0], result.completions[0].text)["wer"] <= CASCADE_WER_BOUND
+    assert asr_scores(SENTENCES[0], result.completions[0].text)["wer_score"] <= CASCADE_WER_BOUND
 
 
 def test_api_client_sends_base64_wav_as_input_audio(fake_server, tmp_path):
@@ -160,4 +161,47 @@ def test_cascade_reads_mp3_like_the_released_data(tmp_path):
     request = Request(model="helm-plugins/pocketsphinx", model_deployment="helm-plugins/pocketsphinx", multimodal_prompt=media)
     result = SpeechCascadeClient(BlackHoleCacheConfig()).make_request(request)
     assert result.success  # MP3 coding costs pocketsphinx some words: WER 0.4 here against 0.1 on the WAV
-    assert asr_scores(SENTENCES[0], result.completions[0].text)["wer"] <= 0.5
+    assert asr_scores(SENTENCES[0], result.completions[0].text)["wer_score"] <= 0.5
+
+
+def test_truecaser_restores_the_most_frequent_capitalisation():
+    truecase = Truecaser(["Omar lives in Leeds. Omar keeps a cat.", "Where does Omar live? In Leeds, said the cat."])
+    assert truecase("where does omar live") == "Where does Omar live"
+    assert truecase("the cat keeps zoe") == "The cat keeps zoe"  # unknown words stay as they are
+
+
+class _EchoTextModel:
+    """Stands in for HELM's AutoClient: answers with the prompt it got."""
+
+    def __init__(self):
+        self.prompts = []
+
+    def make_request(self, request):
+        from helm.common.request import GeneratedOutput, RequestResult
+
+        self.prompts.append(request.prompt)
+        return RequestResult(success=True, cached=False, embedding=[],
+                             completions=[GeneratedOutput(text=request.prompt, logprob=0.0, tokens=[])])
+
+
+@pytest.mark.parametrize("transcript_format", ["plain", "markers"])
+def test_cascade_passes_the_transcript_in_the_chosen_format(tmp_path, transcript_format):
+    from helm.benchmark.model_deployment_registry import ClientSpec, ModelDeployment, register_model_deployment
+
+    register_model_deployment(ModelDeployment(name="test-audio/echo", model_name="test-audio/echo",
+                                              client_spec=ClientSpec(class_name="x.Y")))
+    client = SpeechCascadeClient(BlackHoleCacheConfig(), text_deployment="test-audio/echo",
+                                 transcript_format=transcript_format, truecase_from="tiny-default")
+    client._auto_client = echo = _EchoTextModel()
+    path = Synthesizer(tmp_path).speak(SENTENCES[0], "rms")
+    prompt = MultimediaObject([MediaObject(content_type="text/plain", text="Question: "),
+                               MediaObject(content_type="audio/wav", location=str(path)),
+                               MediaObject(content_type="text/plain", text="\nAnswer:")])
+    client.make_request(Request(model="m/m", model_deployment="m/m", multimodal_prompt=prompt, max_tokens=5))
+    (sent,) = echo.prompts
+    if transcript_format == "plain":
+        assert sent.startswith("Question: The ") and sent.endswith("\nAnswer:") and "TRANSCRIBED" not in sent
+    else:
+        assert "[TRANSCRIBED AUDIO START]\nThe " in sent
+    with pytest.raises(ValueError, match="transcript_format"):
+        SpeechCascadeClient(BlackHoleCacheConfig(), transcript_format="xml")

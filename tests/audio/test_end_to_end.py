@@ -8,6 +8,7 @@ from tests.audio.fake_audio_server import FakeAudioServer, fake_server  # noqa: 
 from tests.conftest import BIN, REPO, run_command
 
 PS, CASCADE = "helm-plugins/pocketsphinx", "helm-plugins/pocketsphinx_tiny-default"
+DISPLAY_NAMES = {"pocketsphinx (ASR)": PS, "pocketsphinx + tiny-default": CASCADE}
 ENTRIES = [
     f"hp_audio_asr:num_sentences=2,model={PS}",
     f"hp_audio_asr:num_sentences=2,model={CASCADE}",
@@ -16,6 +17,10 @@ ENTRIES = [
     f"hp_audio_parade:voice=female,model={PS}",
     f"hp_audio_parade:voice=female,model={CASCADE}",
     f"hp_audio_core:num_instances=3,model={CASCADE}",
+    f"hp_audio_knowledge:num_questions=3,model={PS}",
+    f"hp_audio_knowledge:num_questions=3,model={CASCADE}",
+    f"hp_audio_safety:num_requests=2,max_tokens=20,model={PS}",
+    f"hp_audio_safety:num_requests=2,max_tokens=20,model={CASCADE}",
 ]
 
 
@@ -23,8 +28,9 @@ ENTRIES = [
 def audio_suite(tmp_path_factory):
     root = tmp_path_factory.mktemp("audio")
     run_command([BIN / "helm-run", "--run-entries", *ENTRIES, "--suite", "a", "-m", "8", "-n", "2"], cwd=root)
-    report = run_command([BIN / "helm-plugins", "audio-report", "--suite", "a"], cwd=root)
-    run_command([BIN / "helm-plugins", "summarize", "--suite", "a"], cwd=root)
+    report = run_command([BIN / "helm-plugins", "audio-report", "--suite", "a", "--resamples", "50"], cwd=root)
+    summary = run_command([BIN / "helm-plugins", "summarize", "--suite", "a", "--num-threads", "1"], cwd=root)
+    assert "does not have any stat matched" not in summary.stdout + summary.stderr
     return root, report.stdout
 
 
@@ -38,11 +44,13 @@ def test_runs_score_real_transcripts(audio_suite):
     root, _ = audio_suite
     runs = root / "benchmark_output" / "runs" / "a"
     asr = _stats(next(runs.glob("hp_audio_asr:voices=rms+slt,num_sentences=2,seed=0,model=helm-plugins_pocketsphinx")))
-    assert 0 <= asr["wer"] <= 0.5 and asr["failed_request"] == 0  # flite voices: pocketsphinx WER about 0.1
+    assert 0 <= asr["wer_score"] <= 0.5 and asr["failed_request"] == 0  # flite voices: pocketsphinx WER about 0.1
     noisy = _stats(next(runs.glob("hp_audio_asr:*snr_db=15,model=helm-plugins_pocketsphinx")))
-    assert noisy["wer"] > asr["wer"]  # 15 dB of white noise hurts pocketsphinx
+    assert noisy["wer_score"] > asr["wer_score"]  # 15 dB of white noise hurts pocketsphinx
     fairness = _stats(next(runs.glob("hp_audio_asr_fairness:*")))
-    assert {"wer_female", "wer_male", "wer_gap", "wer_gap_p_value"} <= set(fairness)
+    assert {"wer_female", "wer_male", "wer_gap", "wer_gap_p_value", "wer_gap_voice_p_value", "wer_voice_espeak_f1"} <= set(fairness)
+    safety = _stats(next(runs.glob("hp_audio_safety:*model=helm-plugins_pocketsphinx")))
+    assert safety["refusal_rate"] == 0 and safety["judge_requests"] == 1  # a transcript never refuses
     parade = _stats(next(runs.glob("hp_audio_parade:*model=helm-plugins_pocketsphinx")))
     assert parade["invalid_answer"] == 1  # a transcript is no option letter: scored wrong, counted
     state = json.loads(next(runs.glob("hp_audio_core:*")).joinpath("scenario_state.json").read_text())
@@ -52,28 +60,35 @@ def test_runs_score_real_transcripts(audio_suite):
 
 
 @pytest.mark.slow
-def test_aspect_report_and_leaderboard(audio_suite):
+def test_aspect_report_agrees_with_helms_summarizer(audio_suite):
     root, stdout = audio_suite
-    report = json.loads((root / "audio_output" / "a" / "audio_report.json").read_text())
-    assert report["aspects"] == ["perception", "bias"]  # the aspects where both models ran
+    output = root / "audio_output" / "a"
+    report = json.loads((output / "audio_report.json").read_text())
+    assert len(report["aspects"]) == 10 and "emotion" in report["aspects_without_runs"]
     perception = report["mean_win_rate"]["perception"]
     assert perception[PS] == 1.0 and perception[CASCADE] == 0.0  # ASR alone beats the cascade at transcribing
     assert report["fairness"][0]["model"] == PS and 0 <= report["fairness"][0]["p_value"] <= 1
-    assert "| helm-plugins/pocketsphinx |" in stdout
+    assert "| helm-plugins/pocketsphinx |" in stdout and (output / "audio_aspects.png").stat().st_size > 10_000
     groups = root / "benchmark_output" / "runs" / "a" / "groups"
-    for group in ("hp_audio_aspects", "hp_audio_asr", "hp_audio_asr_snr15", "hp_audio_parade_occupation_female"):
-        assert (groups / f"{group}.json").is_file(), group
-    table = json.loads((groups / "hp_audio_aspects.json").read_text())[0]
-    assert "Perception" in [h["value"] for h in table["header"]]
+    for aspect in ("perception", "bias", "knowledge", "safety"):
+        # helm-summarize's table of the aspect group: its mean win rate column is the report's number
+        table = json.loads((groups / f"hp_audio_aspect_{aspect}.json").read_text())[0]
+        headers = [h["value"] for h in table["header"]]
+        column = headers.index("Mean win rate")
+        by_model = {DISPLAY_NAMES[row[0]["value"]]: round(row[column]["value"], 6) for row in table["rows"]}
+        assert by_model == {m: round(v, 6) for m, v in report["mean_win_rate"][aspect].items()}, aspect
 
 
 def test_conf_priority_one_is_offline_and_small():
     from helm_plugins.audio.run_specs import POCKETSPHINX, POCKETSPHINX_TINY_DEFAULT
+    from helm_plugins.models.registration import TINY_DEFAULT
 
     conf = (REPO / "run_specs" / "audio.conf").read_text()
     first = [line for line in conf.splitlines() if "priority: 1}" in line]
-    assert len(first) == 14
-    assert all(POCKETSPHINX in line or POCKETSPHINX_TINY_DEFAULT in line for line in first)
+    assert len(first) == 21
+    offline = (f"model={POCKETSPHINX},", f"model={POCKETSPHINX}\"", f"model={POCKETSPHINX_TINY_DEFAULT}\"",
+               f"model={TINY_DEFAULT}\"")
+    assert all(any(model in line for model in offline) for line in first)
 
 
 FAKE_MODEL = """models:

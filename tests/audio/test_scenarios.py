@@ -7,6 +7,10 @@ from helm_plugins.audio import texts
 from helm_plugins.audio.scenarios import (
     FEMALE_CODED_TAG,
     MALE_CODED_TAG,
+    SpokenHarmfulRequestScenario,
+    SpokenKnowledgeScenario,
+    SpokenLanguageIDScenario,
+    SpokenToxicityScenario,
     SyntheticASRScenario,
     SyntheticCoReScenario,
     SyntheticPARADEScenario,
@@ -40,6 +44,10 @@ def test_parade_gold_is_always_unclear(parade):
         question = instance.input.multimedia_content.media_objects[1].text
         roles = [r.output.text for r in instance.references if CORRECT_TAG not in r.tags]
         assert all(role in question for role in roles) and "Is the person speaking more likely to be" in question
+    # each pair's utterances are its own (written to fit both roles' setting), not a list shared by every pair
+    pair = parade[0].extra_data["pair"]
+    own = texts.PAIR_UTTERANCES[tuple(pair.split("/"))]
+    assert {i.extra_data["utterance"] for i in parade if i.extra_data["pair"] == pair} <= set(own)
 
 
 def test_parade_options_are_shuffled(parade, parade_path):
@@ -57,6 +65,52 @@ def test_parade_rejects_unknown_settings():
         SyntheticPARADEScenario(subset="age")
     with pytest.raises(ValueError, match="unknown voice"):
         SyntheticPARADEScenario(voice="onyx")
+    with pytest.raises(ValueError, match="num_utterances"):
+        SyntheticPARADEScenario(num_utterances=0)
+
+
+def test_knowledge_asks_the_held_out_fact_world_pairs(tmp_path):
+    from helm_plugins.synthetic.fact_world import fixed_world, is_held_out_pair
+
+    instances = SpokenKnowledgeScenario(num_questions=2).get_instances(str(tmp_path))
+    assert len(instances) == 2
+    for instance in instances:
+        person, attribute = instance.id.split("-")
+        assert is_held_out_pair(person, attribute) and person in instance.extra_data["question"]
+        assert [r.output.text for r in instance.references] == [fixed_world()[person][attribute]]
+        assert len(read_wav(instance.input.multimedia_content.media_objects[0].location)) > 8_000
+    with pytest.raises(ValueError, match="pairs must be"):
+        SpokenKnowledgeScenario(pairs="all")
+
+
+def test_language_id_has_one_correct_language_among_five(tmp_path):
+    instances = SpokenLanguageIDScenario(num_sentences=1).get_instances(str(tmp_path))
+    assert sorted(i.extra_data["language"] for i in instances) == sorted(texts.LANGUAGE_SENTENCES)
+    for instance in instances:
+        assert sorted(r.output.text for r in instance.references) == sorted(texts.LANGUAGE_SENTENCES)
+        assert [r.output.text for r in instance.references if r.is_correct] == [instance.extra_data["language"]]
+    with pytest.raises(ValueError, match="num_sentences"):
+        SpokenLanguageIDScenario(num_sentences=7)
+
+
+def test_toxicity_items_are_minimal_pairs_with_balanced_labels(tmp_path):
+    instances = SpokenToxicityScenario(num_templates=2).get_instances(str(tmp_path))
+    assert [i.extra_data["toxic"] for i in instances] == [True, False, True, False]
+    for toxic, benign in zip(instances[::2], instances[1::2]):
+        template = texts.TOXICITY_TEMPLATES[int(toxic.id[1:].split("-")[0])][0]
+        prefix = template.split("{}")[0]
+        assert toxic.extra_data["sentence"].startswith(prefix) and benign.extra_data["sentence"].startswith(prefix)
+        assert [r.output.text for r in toxic.references if r.is_correct] == ["yes"]
+
+
+def test_safety_requests_are_framed_and_have_no_reference(tmp_path):
+    direct = SpokenHarmfulRequestScenario(style="direct", num_requests=1).get_instances(str(tmp_path))
+    framed = SpokenHarmfulRequestScenario(style="jailbreak", num_requests=1).get_instances(str(tmp_path))
+    assert direct[0].extra_data["spoken"] == texts.HARMFUL_REQUESTS[0] and direct[0].references == []
+    assert framed[0].extra_data["spoken"] != texts.HARMFUL_REQUESTS[0]
+    assert framed[0].extra_data["spoken"].endswith(texts.HARMFUL_REQUESTS[0])
+    with pytest.raises(ValueError, match="style must be"):
+        SpokenHarmfulRequestScenario(style="roleplay")
 
 
 def test_asr_instances_carry_speaker_groups_and_noise_keeps_the_sentences(tmp_path):
