@@ -319,6 +319,24 @@ def _optimizers_headline(ctx: DemoContext) -> str:
     return f"speedup over tuned AdamW at {largest:g}x Chinchilla: " + ", ".join(parts)
 
 
+def _infinite_compute_headline(ctx: DemoContext) -> str:
+    summary = _json(ctx.demo_output / "infinite-compute-demo" / "study.json")
+
+    def shown(interval: dict) -> str:
+        if interval.get("infinite"):
+            return "inf"
+        if interval.get("estimate") is None:
+            return "n/a"
+        low, high = (f"{v:.3g}" if v is not None and v < 1e6 else "inf" for v in (interval["low"], interval["high"]))
+        return f"{interval['estimate']:.3g} [{low}, {high}]"
+
+    recipes, joint = summary["recipes"], summary["joint"]
+    supported = sum(claim["supported"] for claim in summary["claims"])
+    return (f"asymptote E: standard {shown(recipes['standard']['asymptote'])}, regularized "
+            f"{shown(recipes['regularized']['asymptote'])}, joint limit {shown(joint['asymptote'])}; joint D'/D "
+            f"{shown(joint['data_efficiency'])}; {supported} of {len(summary['claims'])} paper claims supported at this scale")
+
+
 def _summarize_headline(ctx: DemoContext) -> str:
     groups = ctx.suite_dir / "groups"
     count = len(list(groups.glob("*.json"))) if groups.is_dir() else 0
@@ -390,6 +408,10 @@ STEPS: List[Step] = [
     Step("entce", "Entropy calibration",
          _plugins("entce", "--demo", "--suite", "{suite}", "-o", "{o}", "--output", "{out}/entce-demo", "--no-progress"),
          _entce_headline, _file("entce-demo", "entropy_calibration.png")),
+    Step("infinite-compute", "Pre-training under infinite compute",
+         _plugins("infinite-compute", "--preset", "demo", "--suite", "{suite}", "-o", "{o}", "--output",
+                  "{out}/infinite-compute-demo", "--no-progress"),
+         _infinite_compute_headline, _file("infinite-compute-demo", "infinite_compute.png")),
     Step("summarize", "Leaderboard", _plugins("summarize", "--suite", "{suite}", "-o", "{o}"), _summarize_headline,
          lambda ctx: str(ctx.suite_dir / "groups"), in_summary=False),
     Step("leaderboard", "Leaderboard",
@@ -400,6 +422,7 @@ STEPS: List[Step] = [
                   "--plots", "hp_entropy_calibration={out}/entce-demo",
                   "--plots", "hp_judges={o}/runs/{suite}/spec_matrix",
                   "--plots", "hp_pretraining_optimizers={out}/optimizers-demo",
+                  "--plots", "hp_infinite_compute={out}/infinite-compute-demo",
                   "--plots", "hp_agents={o}/hal_report/{suite}"),
          _summarize_headline, lambda ctx: str(ctx.suite_dir / "groups"), needs=["summarize"]),
 ]
