@@ -8,10 +8,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Dict, Optional, Sequence, Tuple
 
-import warnings
-
 import numpy as np
-from scipy.optimize import curve_fit
 
 
 @dataclass(frozen=True)
@@ -33,45 +30,65 @@ class PowerLaw:
         return asdict(self)
 
 
-def fit_power_law(x: Sequence[float], y: Sequence[float], initial: Optional[PowerLaw] = None) -> PowerLaw:
-    """Least squares with alpha > 0, exponent in (0, 3], 0 <= offset < min(y); needs >= 3 points.
+def _linear_parts(basis: np.ndarray, y: np.ndarray, top: float):
+    """For each row v of `basis`: min over alpha >= 0, 0 <= offset <= top of ||y - alpha v - offset||^2 (a convex
+    quadratic in two variables: the best of the interior solution and of the four edges). (rss, alpha, offset)."""
+    n = y.shape[0]
+    mean_v, mean_y = basis.mean(axis=1), y.mean()
+    var_v = (basis**2).mean(axis=1) - mean_v**2
+    cov = (basis @ y) / n - mean_v * mean_y
+    with np.errstate(divide="ignore", invalid="ignore"):
+        interior_alpha = np.where(var_v > 1e-300, cov / var_v, 0.0)
+    interior_offset = mean_y - interior_alpha * mean_v
+    candidates = [(interior_alpha, interior_offset, (interior_alpha >= 0) & (interior_offset >= 0) & (interior_offset <= top))]
+    for fixed in (0.0, top):
+        offset = np.full_like(mean_v, fixed)
+        alpha = np.maximum((basis @ (y - fixed)) / np.einsum("ij,ij->i", basis, basis), 0.0)
+        candidates.append((alpha, offset, np.ones_like(mean_v, dtype=bool)))
+    flat = np.full_like(mean_v, min(max(mean_y, 0.0), top))
+    candidates.append((np.zeros_like(mean_v), flat, np.ones_like(mean_v, dtype=bool)))
+    best_rss = np.full_like(mean_v, np.inf)
+    best_alpha, best_offset = np.zeros_like(mean_v), np.zeros_like(mean_v)
+    for alpha, offset, feasible in candidates:
+        rss = ((y[None, :] - alpha[:, None] * basis - offset[:, None]) ** 2).sum(axis=1)
+        better = feasible & (rss < best_rss)
+        best_rss, best_alpha, best_offset = (np.where(better, rss, best_rss), np.where(better, alpha, best_alpha),
+                                             np.where(better, offset, best_offset))
+    return best_rss, best_alpha, best_offset
 
-    Several starting points are tried; `initial` (e.g. the fit a bootstrap replicate perturbs) replaces them."""
+
+POWER_LAW_EXPONENTS = np.linspace(1e-3, 3.0, 200)
+
+
+def fit_power_law(x: Sequence[float], y: Sequence[float], initial: Optional[PowerLaw] = None) -> PowerLaw:
+    """Least squares with alpha >= 0, exponent in (0, 3], 0 <= offset < min(y); needs >= 3 distinct x.
+
+    Variable projection: for a fixed exponent alpha and the offset are a linear least-squares problem (solved in
+    closed form under the bounds), so the exponent is found by a grid search refined with Brent's method: the
+    global optimum over the exponent's range, with no starting point to choose. `initial` is accepted for callers
+    that pass a reference fit and is not needed."""
+    from scipy.optimize import minimize_scalar
+
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     if len(x) < 3 or len(set(x.tolist())) < 3:
         raise ValueError(f"a power law with an offset has 3 parameters: it needs >= 3 distinct x, got {sorted(set(x.tolist()))}")
     if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y)) and np.all(x > 0)):
         raise ValueError(f"power-law fit: x must be positive and finite, y finite (x={x.tolist()}, y={y.tolist()})")
     scale = float(np.exp(np.mean(np.log(x))))  # fit in units of the geometric mean of x: well-conditioned
+    log_u = np.log(x / scale)
+    top = max(float(y.min()) - 1e-9, 0.0)
 
-    def model(u, log_alpha, exponent, offset):
-        return np.exp(log_alpha) * u ** (-exponent) + offset
+    def solve(exponents: np.ndarray):
+        return _linear_parts(np.exp(-np.outer(exponents, log_u)), y, top)
 
-    u = x / scale
-    best = None
-    starts = [(e, share * y.min()) for e in (0.1, 0.3, 0.6, 1.0) for share in (0.5, 0.9)]  # offset and exponent trade off
-    if initial is not None:  # one start near `initial` (its offset moved below min(y)), the others if it fails
-        starts = [(min(max(initial.exponent, 1e-3), 2.9), min(max(initial.offset, 0.0), 0.99 * y.min()))] + starts
-    for exponent, offset0 in starts:
-        alpha0 = max(float(np.mean(y - offset0)), 1e-6)
-        try:
-            with warnings.catch_warnings():  # an exact fit (3 points) has no covariance: not needed here
-                warnings.simplefilter("ignore")
-                params, _ = curve_fit(
-                    model, u, y, p0=(math.log(alpha0), exponent, offset0),
-                    bounds=([-30, 1e-4, 0.0], [30, 3.0, float(y.min()) - 1e-9]), maxfev=20000,
-                )
-        except RuntimeError:
-            continue
-        residual = float(np.sum((model(u, *params) - y) ** 2))
-        if best is None or residual < best[0]:
-            best = (residual, params)
-        if initial is not None:
-            break
-    if best is None:
-        raise ValueError(f"power-law fit did not converge on x={x.tolist()}, y={y.tolist()}")
-    log_alpha, exponent, offset = best[1]
-    return PowerLaw(float(math.exp(log_alpha) * scale**exponent), float(exponent), float(offset))
+    rss, _, _ = solve(POWER_LAW_EXPONENTS)
+    i = int(np.argmin(rss))
+    low, high = POWER_LAW_EXPONENTS[max(i - 1, 0)], POWER_LAW_EXPONENTS[min(i + 1, len(POWER_LAW_EXPONENTS) - 1)]
+    refined = minimize_scalar(lambda e: float(solve(np.array([e]))[0][0]), bounds=(low, high), method="bounded",
+                              options={"xatol": 1e-7})
+    exponent = float(refined.x) if refined.fun <= rss[i] else float(POWER_LAW_EXPONENTS[i])
+    _, alpha, offset = solve(np.array([exponent]))
+    return PowerLaw(float(alpha[0] * scale**exponent), exponent, float(offset[0]))
 
 
 def speedup(law: PowerLaw, loss: float, tokens: float) -> float:

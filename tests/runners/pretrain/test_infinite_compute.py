@@ -59,7 +59,7 @@ def test_every_epoch_visits_each_row_once_in_a_fresh_order():
 
 
 def test_epochs_set_the_steps_over_d_tokens(tmp_path):
-    study = InfiniteComputeStudy(load_study_config("demo"), tmp_path, progress=False)
+    study = InfiniteComputeStudy(load_study_config("demo", overrides=["train_tokens=8192", "base.batch_size=16"]), tmp_path, progress=False)
     config = study.run_config({EPOCHS: 4, "optimizer.weight_decay": 0.8}, "d16", seed=1)
     steps_per_epoch = 8192 // 32 // 16
     assert config.max_steps == 4 * steps_per_epoch and config.data.train_tokens == 8192 and config.data.seed == 0
@@ -271,8 +271,8 @@ def test_an_interrupted_student_run_resumes_to_the_same_model(two_members, tmp_p
         ("data_multiples=[1,2]", "data_multiples needs >= 3 distinct"),
         ("seeds=[0,1]", "at least 3 items"),
         ("sizes=[{name: a, n_layer: 1, n_head: 1, n_embd: 8}]", "at least 4 items"),
-        ("standard_epochs=[4,16]", "standard epochs 8 is not on standard_epochs"),
-        ("regularized_start={epochs: 8}", "regularized_start has no value for the axes"),
+        ("standard_epochs=[4,8]", "standard epochs 16 is not on standard_epochs"),
+        ("axes=[{key: model.dropout, values: [0.0, 0.1]}]", r"regularized_start has no value for the axes \['model.dropout'\]"),
     ],
 )
 def test_bad_study_configs_are_rejected_with_a_clear_message(override, message):
