@@ -121,7 +121,7 @@ def format_speedup_table(summary: dict) -> str:
 INFINITE_COMPUTE_DOC = """`helm-plugins infinite-compute`: pre-training with fixed data and unlimited compute (arXiv 2509.14786).
 
     helm-plugins infinite-compute --preset demo --suite demo              # under a minute of CPU
-    helm-plugins infinite-compute --preset paper-small --suite ic         # the documented study (about an hour on 2 cores)
+    helm-plugins infinite-compute --preset paper-small --suite ic         # the documented study (about 45 minutes, 2 workers)
     helm-plugins infinite-compute --preset demo --set seeds=[0,1,2,3] --set train_tokens=16384
 
 The standard recipe (weight decay 0.1) against epochs, learning rate and weight decay tuned jointly per size;
