@@ -50,6 +50,7 @@ from helm_plugins.runners.pretrain.sweeps import (
     apply_point,
     coordinate_descent,
     final_loss,
+    non_embedding_parameters,
     point_key,
     run_searches,
 )
@@ -335,11 +336,7 @@ class InfiniteComputeStudy:
 
     def parameters(self, size: str) -> int:
         """Non-embedding parameters N of a size (counted on a CPU copy: these models are tiny)."""
-        from helm_plugins.runners.pretrain.model import GPT
-
-        model = GPT(self.run_config(self.config.standard, size, self.config.seeds[0]).model.model_copy(update={"vocab_size": 8}))
-        embedding = sum(p.numel() for m in model.modules() if isinstance(m, torch.nn.Embedding) for p in m.parameters())
-        return model.num_parameters() - embedding
+        return non_embedding_parameters(self.run_config(self.config.standard, size, self.config.seeds[0]).model, device="cpu")
 
     def analyse(self, standard_search, regularized, knobs, losses, best_standard_size, data_losses, ensembles, distillation) -> Dict[str, Any]:
         from helm_plugins.runners.pretrain.ensembles import ensemble_curve, mean_loss
