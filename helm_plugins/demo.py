@@ -363,6 +363,24 @@ def _rl_mle_headline(ctx: DemoContext) -> str:
             f"{len(summary['tasks'])} tasks): " + (", ".join(parts) or "n/a"))
 
 
+def _infinite_compute_headline(ctx: DemoContext) -> str:
+    summary = _json(ctx.demo_output / "infinite-compute-demo" / "study.json")
+
+    def shown(interval: dict) -> str:
+        if interval.get("infinite"):
+            return "inf"
+        if interval.get("estimate") is None:
+            return "n/a"
+        low, high = (f"{v:.3g}" if v is not None and v < 1e6 else "inf" for v in (interval["low"], interval["high"]))
+        return f"{interval['estimate']:.3g} [{low}, {high}]"
+
+    recipes, joint = summary["recipes"], summary["joint"]
+    supported = sum(claim["supported"] for claim in summary["claims"])
+    return (f"asymptote E: standard {shown(recipes['standard']['asymptote'])}, regularized "
+            f"{shown(recipes['regularized']['asymptote'])}, joint limit {shown(joint['asymptote'])}; joint D'/D "
+            f"{shown(joint['data_efficiency'])}; {supported} of {len(summary['claims'])} paper claims supported at this scale")
+
+
 def _summarize_headline(ctx: DemoContext) -> str:
     groups = ctx.suite_dir / "groups"
     count = len(list(groups.glob("*.json"))) if groups.is_dir() else 0
@@ -443,6 +461,10 @@ STEPS: List[Step] = [
          _plugins("rl-mle", "--preset", "demo", "--suite", "{suite}", "-o", "{o}", "--output", "{out}/rl-mle-demo",
                   "--no-progress"),
          _rl_mle_headline, _file("rl-mle-demo", "curves.png")),
+    Step("infinite-compute", "Pre-training under infinite compute",
+         _plugins("infinite-compute", "--preset", "demo", "--suite", "{suite}", "-o", "{o}", "--output",
+                  "{out}/infinite-compute-demo", "--no-progress"),
+         _infinite_compute_headline, _file("infinite-compute-demo", "infinite_compute.png")),
     Step("summarize", "Leaderboard", _plugins("summarize", "--suite", "{suite}", "-o", "{o}"), _summarize_headline,
          lambda ctx: str(ctx.suite_dir / "groups"), in_summary=False, after_all=True),
     Step("leaderboard", "Leaderboard",
@@ -454,6 +476,7 @@ STEPS: List[Step] = [
                   "--plots", "hp_judges={o}/runs/{suite}/spec_matrix",
                   "--plots", "hp_pretraining_optimizers={out}/optimizers-demo",
                   "--plots", "hp_rl_mle={out}/rl-mle-demo",
+                  "--plots", "hp_infinite_compute={out}/infinite-compute-demo",
                   "--plots", "hp_agents={o}/hal_report/{suite}",
                   "--plots", "hp_mle_smith={o}/mle_report/{suite}"),
          _summarize_headline, lambda ctx: str(ctx.suite_dir / "groups"), needs=["summarize"]),

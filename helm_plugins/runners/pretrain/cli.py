@@ -20,6 +20,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--stop-at-step", type=int, help="save a checkpoint and stop after this step")
     parser.add_argument("--list", action="store_true", help="list recipes and optimizers, then exit")
     add_optimizers_parser(subparsers)
+    add_infinite_compute_parser(subparsers)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -115,3 +116,47 @@ def format_speedup_table(summary: dict) -> str:
             f"{rankings['cells_with_flips']} of {len(rankings['per_cell'])} cells change order"
         )
     return "\n".join(lines)
+
+
+INFINITE_COMPUTE_DOC = """`helm-plugins infinite-compute`: pre-training with fixed data and unlimited compute (arXiv 2509.14786).
+
+    helm-plugins infinite-compute --preset demo --suite demo              # under a minute of CPU
+    helm-plugins infinite-compute --preset paper-small --suite ic         # the documented study (about 45 minutes, 2 workers)
+    helm-plugins infinite-compute --preset demo --set seeds=[0,1,2,3] --set train_tokens=16384
+
+The standard recipe (weight decay 0.1) against epochs, learning rate and weight decay tuned jointly per size;
+L(N) = A/N^alpha + E per recipe with an interval on E; logit-averaged ensembles and their asymptote; the joint limit;
+data efficiency D'/D against the standard recipe's L(D); distillation of the ensemble into one model. Finished runs
+are reused and interrupted ones resume from their checkpoints, so rerunning the same command continues the study.
+"""
+
+
+def add_infinite_compute_parser(subparsers) -> None:
+    parser = add_subcommand(
+        subparsers, "infinite-compute", "regularised recipes, ensembles and distillation when data is fixed (arXiv 2509.14786)",
+        INFINITE_COMPUTE_DOC, run_infinite_compute,
+    )
+    parser.add_argument("--preset", default="demo", help="study preset (see --list)")
+    add_runner_arguments(parser, "workers=2", "infinite_compute_output")
+    parser.add_argument("--list", action="store_true", help="list study presets, then exit")
+
+
+def run_infinite_compute(args: argparse.Namespace) -> int:
+    from helm_plugins.runners.pretrain.infinite_compute import (
+        InfiniteComputeStudy,
+        format_report,
+        load_study_config,
+        study_preset_names,
+        write_outputs,
+    )
+
+    if args.list:
+        print(f"presets: {', '.join(study_preset_names())}")
+        return 0
+    config = load_study_config(args.preset, args.config, args.overrides)
+    study = InfiniteComputeStudy(config, args.output or Path("infinite_compute_output") / config.name, progress=not args.no_progress)
+    summary = study.run()
+    run_dirs = write_outputs(study, summary, suite_dir(args))
+    print(format_report(summary))
+    print(f"study folder {study.output_dir} ({summary['runs_trained']} runs trained now); {len(run_dirs)} HELM runs written")
+    return 0

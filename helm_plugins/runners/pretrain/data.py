@@ -8,7 +8,7 @@ import hashlib
 import json
 import random
 from pathlib import Path
-from typing import Dict, Iterator, List, Literal, Tuple
+from typing import Dict, Iterator, List, Literal, Optional, Tuple
 
 import numpy as np
 import torch
@@ -33,6 +33,19 @@ class DataConfig(BaseModel):
     paths: List[str] = Field(default_factory=list, description="text_files/jsonl sources: input files")
     jsonl_field: str = Field("text", description="jsonl source: the field holding the document text")
     validation_fraction: float = Field(0.05, gt=0, lt=1, description="file sources: share held out for validation")
+    seed: Optional[int] = Field(
+        None, description="seed of the synthetic corpus and of the file split; None uses the run's seed (set it to keep "
+        "the data fixed while the run's seed varies initialisation and batch order)"
+    )
+    train_tokens: Optional[int] = Field(
+        None, gt=0, description="a fixed data budget D: keep the first train_tokens // context_length training rows "
+        "(concatenate packing); runs then repeat this data for as many epochs as their steps need"
+    )
+    extra_rows: Optional[str] = Field(
+        None, description="a torch file holding a 2-D tensor of token rows (context_length + 1 wide, ids of the same "
+        "tokenizer), e.g. text sampled from a teacher, added to the training rows"
+    )
+    real_rows: bool = Field(True, description="False trains on extra_rows alone (self-distillation without real data)")
     packing: Literal["concatenate", "document"] = Field(
         "concatenate",
         description="concatenate: documents joined and cut into full windows; document: one document per row "
@@ -43,6 +56,10 @@ class DataConfig(BaseModel):
     def _paths_for_file_sources(self) -> "DataConfig":
         if self.source != "synthetic" and not self.paths:
             raise ValueError(f"data.source={self.source!r} needs data.paths")
+        if self.train_tokens is not None and self.packing != "concatenate":
+            raise ValueError("data.train_tokens counts full windows: it needs data.packing=concatenate")
+        if not self.real_rows and not self.extra_rows:
+            raise ValueError("data.real_rows=false leaves no training data: give data.extra_rows")
         return self
 
 
@@ -75,6 +92,40 @@ def load_documents(config: DataConfig, seed: int) -> Tuple[List[str], List[str]]
 
 
 IGNORE_INDEX = -100  # target value of padding: F.cross_entropy skips it
+
+
+def limit_rows(rows: torch.Tensor, train_tokens: Optional[int], context_length: int) -> torch.Tensor:
+    """The first `train_tokens // context_length` rows (a fixed data budget); an error if the corpus is smaller."""
+    if train_tokens is None:
+        return rows
+    wanted = train_tokens // context_length
+    if wanted < 1:
+        raise ValueError(f"data.train_tokens={train_tokens} is less than one row of {context_length} tokens")
+    if len(rows) < wanted:
+        raise ValueError(
+            f"data.train_tokens={train_tokens:,} needs {wanted} rows of {context_length} tokens but the corpus gives "
+            f"{len(rows)} ({len(rows) * context_length:,} tokens): raise data.num_documents"
+        )
+    return rows[:wanted]
+
+
+def read_extra_rows(path: str, width: int, vocab_size: int) -> torch.Tensor:
+    """Token rows from `path` (data.extra_rows), checked against the row width and the tokenizer's vocabulary."""
+    try:
+        rows = torch.load(path, weights_only=True)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"data.extra_rows: {path} does not exist") from None
+    except Exception as error:  # a damaged or foreign file
+        raise ValueError(f"data.extra_rows: {path} is not a readable torch file ({type(error).__name__}: {error})") from None
+    if not isinstance(rows, torch.Tensor) or rows.dim() != 2 or rows.dtype != torch.long:
+        raise ValueError(f"data.extra_rows: {path} must hold a 2-D tensor of token ids (int64)")
+    if rows.shape[1] != width:
+        raise ValueError(f"data.extra_rows: {path} has rows of {rows.shape[1]} tokens; this run needs {width} (context_length + 1)")
+    if len(rows) and (int(rows.min()) < 0 or int(rows.max()) >= vocab_size):
+        raise ValueError(
+            f"data.extra_rows: {path} has token ids outside [0, {vocab_size}): it was made with another tokenizer"
+        )
+    return rows
 
 
 def encode_documents(tokenizer: PreTrainedTokenizerFast, documents: List[str]) -> List[List[int]]:

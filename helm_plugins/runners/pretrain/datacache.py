@@ -22,7 +22,7 @@ from typing import Dict, Optional, Tuple
 import torch
 from transformers import PreTrainedTokenizerFast
 
-from helm_plugins.runners.pretrain.data import build_rows, encode_documents, load_documents
+from helm_plugins.runners.pretrain.data import build_rows, encode_documents, limit_rows, load_documents, read_extra_rows
 from helm_plugins.runners.pretrain.tokenizer import load_tokenizer, save_tokenizer, train_tokenizer
 
 TOKENIZER_TRAINING_DOCUMENTS = 50_000  # enough to fit the BPE merges; later documents add nothing
@@ -44,14 +44,20 @@ def cache_key(config) -> str:
         "data": config.data.model_dump(mode="json"),
         "tokenizer": config.tokenizer.model_dump(mode="json"),
         "context_length": config.model.context_length,
-        "seed": config.seed,
+        "seed": data_seed(config),
     }
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
 
 
+def data_seed(config) -> int:
+    """The corpus seed: data.seed when set, else the run's seed."""
+    return config.seed if config.data.seed is None else config.data.seed
+
+
 def tokenize(config, tokenizer_dir: Optional[Path] = None) -> TokenizedData:
-    """Generate or read the documents, train (or load from `tokenizer_dir`) the tokenizer, cut the rows."""
-    train_documents, validation_documents = load_documents(config.data, config.seed)
+    """Generate or read the documents, train (or load from `tokenizer_dir`) the tokenizer, cut the rows; keep the
+    first data.train_tokens of them, then add data.extra_rows (or use those alone without data.real_rows)."""
+    train_documents, validation_documents = load_documents(config.data, data_seed(config))
     if tokenizer_dir is not None and Path(tokenizer_dir).is_dir():
         tokenizer = load_tokenizer(tokenizer_dir)
     else:
@@ -59,11 +65,11 @@ def tokenize(config, tokenizer_dir: Optional[Path] = None) -> TokenizedData:
             train_documents[:TOKENIZER_TRAINING_DOCUMENTS], config.tokenizer, config.model.context_length
         )
     context, packing = config.model.context_length, config.data.packing
-    return TokenizedData(
-        tokenizer,
-        build_rows(encode_documents(tokenizer, train_documents), packing, context),
-        build_rows(encode_documents(tokenizer, validation_documents), packing, context),
-    )
+    train_rows = limit_rows(build_rows(encode_documents(tokenizer, train_documents), packing, context), config.data.train_tokens, context)
+    if config.data.extra_rows:
+        extra = read_extra_rows(config.data.extra_rows, context + 1, len(tokenizer))
+        train_rows = torch.cat([train_rows, extra]) if config.data.real_rows else extra
+    return TokenizedData(tokenizer, train_rows, build_rows(encode_documents(tokenizer, validation_documents), packing, context))
 
 
 def cached_tokenize(config, cache_dir: Path) -> Tuple[TokenizedData, Path]:

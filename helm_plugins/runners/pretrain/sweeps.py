@@ -34,11 +34,13 @@ CHINCHILLA_TOKENS_PER_PARAMETER = 20
 # ----- budgets -----
 
 
-def non_embedding_parameters(model: GPTConfig) -> int:
-    """Parameters outside the token and position embeddings (the output head is tied to the token embedding)."""
+def non_embedding_parameters(model: GPTConfig, device: str = "meta") -> int:
+    """Parameters outside the token and position embeddings (the output head is tied to the token embedding).
+
+    Counted on an unallocated ("meta") copy; device="cpu" is faster for models of a few thousand parameters."""
     from helm_plugins.runners.pretrain.model import GPT
 
-    with torch.device("meta"):
+    with torch.device(device):
         gpt = GPT(model.model_copy(update={"vocab_size": 8}))
     embedding = sum(p.numel() for m in gpt.modules() if isinstance(m, torch.nn.Embedding) for p in m.parameters())
     return gpt.num_parameters() - embedding
