@@ -14,6 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+from ratios import RatioTable, emit
+
 
 def bench(repetitions: int) -> list:
     import torch
@@ -51,18 +53,13 @@ def main(argv=None) -> int:
     parser.add_argument("--repetitions", type=int, default=5)
     parser.add_argument("--output", type=Path)
     args = parser.parse_args(argv)
-    lines = ["## Infinite compute: ensemble evaluation (helm-plugins infinite-compute)", "",
-             "Medians of interleaved repetitions. Produced by:", "",
-             f"    python benchmarks/infinite_compute.py --repetitions {args.repetitions} --output benchmarks/infinite_compute.md", "",
-             "| benchmark | ours | baseline | ratio | target | met |", "|---|---|---|---|---|---|"]
+    table = RatioTable()
     for k, ours, baseline in bench(args.repetitions):
-        ratio = ours / baseline
-        lines.append(f"| {k}-member ensemble loss / {k} single-model losses (64 x 128 tokens) | {ours * 1000:,.1f} ms | "
-                     f"{baseline * 1000:,.1f} ms | {ratio:.3f} | <= 1.1 | {'yes' if ratio <= 1.1 else 'no'} |")
-    text = "\n".join(lines) + "\n"
-    if args.output:
-        args.output.write_text(text)
-    sys.stdout.write(text)
+        table.row(f"{k}-member ensemble loss / {k} single-model losses (64 x 128 tokens)", ours * 1000, baseline * 1000,
+                  "ms", "<= 1.1", lambda r: r <= 1.1)
+    emit("Infinite compute: ensemble evaluation (helm-plugins infinite-compute)",
+         f"python benchmarks/infinite_compute.py --repetitions {args.repetitions} --output benchmarks/infinite_compute.md",
+         table.lines, args.output, preamble="Medians of interleaved repetitions. Produced by:")
     return 0
 
 
