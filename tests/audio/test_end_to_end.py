@@ -64,7 +64,7 @@ def test_aspect_report_and_leaderboard(audio_suite):
     for group in ("hp_audio_aspects", "hp_audio_asr", "hp_audio_asr_snr15", "hp_audio_parade_occupation_female"):
         assert (groups / f"{group}.json").is_file(), group
     table = json.loads((groups / "hp_audio_aspects.json").read_text())[0]
-    assert "Perception" in [h["value"] for h in table["header"]]
+    assert "Perception ↑" in [h["value"] for h in table["header"]]
 
 
 def test_conf_priority_one_is_offline_and_small():

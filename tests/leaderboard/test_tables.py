@@ -6,6 +6,7 @@ import json
 import pytest
 
 from helm_plugins import leaderboard
+from helm_plugins.summarize import plots_argument
 
 
 def header(value, lower=None, metric=None):
@@ -77,7 +78,7 @@ def test_headline_is_the_best_model_with_its_interval(tmp_path):
 
 def test_bad_plots_argument_is_rejected_with_the_expected_form():
     with pytest.raises(argparse.ArgumentTypeError, match="expected GROUP=FOLDER"):
-        leaderboard._plots_argument("demo_output/ceiling")
+        plots_argument("demo_output/ceiling")
 
 
 def test_landing_subgroup_missing_from_the_schema_is_named():
@@ -103,3 +104,16 @@ def test_a_plot_in_runs_and_in_a_report_is_linked_once(tmp_path):
     assert [label for label, _ in plots] == ["speculation (a)", "other"]
     assert plots[0][1] == "/benchmark_output/runs/s/hp_speculate%3Adrafter%3Da/speculation.png"
     assert (suite / "plots" / "hp_speculative_decoding" / "other.png").read_bytes() == png + b"2"
+
+
+def test_no_win_rate_over_undirected_columns_or_models_never_compared():
+    table = {"title": "Calibration", "header": [header("Model"), header("Mean win rate", False), header("EntCE", None, "EntCE"),
+                                                header("L", True, "L")],
+             "rows": [[{"value": "a"}, {"value": 1.0}, {"value": 0.1}, {"value": 3.0}],
+                      [{"value": "b"}, {"value": 0.0}, {"value": -0.2}, {"value": 3.5}]]}
+    assert [cell["value"] for cell in leaderboard.clean_table(table)["header"]] == ["Model", "EntCE", "L ↓"]
+    disjoint = {"title": "Requests", "header": [header("Model"), header("Mean win rate", False), header("X - Failed", True, "Failed"),
+                                                header("Y - Failed", True, "Failed")],
+                "rows": [[{"value": "a"}, {"value": 0.0}, {"value": 1.0}, {"value": None}],
+                         [{"value": "b"}, {"value": 0.0}, {"value": None}, {"value": 0.0}]]}
+    assert "Win rate" not in json.dumps(leaderboard.clean_table(disjoint)["header"])  # no column compares two models
