@@ -8,8 +8,8 @@ suite. It rewrites files of `benchmark_output/runs/<suite>/` only, and running i
   runs and models behind it, its plots, and a link to its group. The capability list, and each capability's
   headline metric (`environment: {main_name, main_split, main_group}`), come from the schema alone: adding a
   capability is adding one group to the landing group's subgroups.
-- Every other group table keeps only the rows that have at least one value (a model that did not run a table's
-  scenarios has no row in it); its mean win rate is kept only where every column measures the same metric in the
+- Every other group table keeps only the rows and columns that have at least one value (a model that did not run a
+  table's scenarios has no row in it, a subgroup without runs no column); its mean win rate is kept only where every column measures the same metric in the
   same direction and some column compares two models; each column name says which direction is better (↑ or ↓).
 - Plots: every PNG in a run folder, and the PNGs of report folders given with `--plots GROUP=DIR` (copied into
   `runs/<suite>/plots/<GROUP>/`), are linked from the description of their group and of its capability, so a
@@ -251,14 +251,21 @@ def plot_links(plots: List[Tuple[str, str]]) -> str:
 
 
 def clean_table(table: dict) -> dict:
-    """Drop rows without any value; keep the win rate only where every column measures one metric in one direction
-    and some column has values of two or more rows; add the direction to each column name."""
+    """Drop rows and columns without any value; keep the win rate only where every column measures one metric in one
+    direction and some column has values of two or more rows; add the direction to each column name."""
     header = list(table.get("header", []))
     rows = table.get("rows", [])
     win_index = next((i for i, cell in enumerate(header)  # HELM's name, or the one a previous pass gave it
                       if cell.get("value") == WIN_RATE_HEADER or str(cell.get("value")).startswith("Win rate, ")), None)
     value_columns = [i for i in range(1, len(header)) if i != win_index]
     rows = [row for row in rows if any(row[i].get("value") is not None for i in value_columns if i < len(row))]
+    empty = {i for i in value_columns if all(row[i].get("value") is None for row in rows)}  # e.g. a leaf without runs
+    if empty and len(empty) < len(value_columns):
+        keep = [i for i in range(len(header)) if i not in empty]
+        header = [header[i] for i in keep]
+        rows = [[row[i] for i in keep] for row in rows]
+        win_index = keep.index(win_index) if win_index is not None else None
+        value_columns = [keep.index(i) for i in value_columns if i not in empty]
     if win_index is not None:
         metrics = {(header[i].get("metadata", {}).get("metric"), header[i].get("lower_is_better")) for i in value_columns}
         compared = any(sum(row[i].get("value") is not None for row in rows) >= 2 for i in value_columns)
