@@ -1,20 +1,21 @@
 """`helm-plugins leaderboard`: turn a summarized suite into a leaderboard a researcher can read.
 
-Run after helm-summarize (`helm-plugins summarize`); it rewrites files of `benchmark_output/runs/<suite>/` only:
+`helm-plugins summarize` ends with this; run it alone to link more report plots (`--plots`) into a summarized
+suite. It rewrites files of `benchmark_output/runs/<suite>/` only, and running it again changes nothing:
 
 - The landing group (the schema's first group, `helm_plugins`) becomes a table of contents: one row per capability
   (its subgroups in the schema), with the paper, what was measured, the headline number with its interval, the
   runs and models behind it, its plots, and a link to its group. The capability list, and each capability's
   headline metric (`environment: {main_name, main_split, main_group}`), come from the schema alone: adding a
   capability is adding one group to the landing group's subgroups.
-- Every other group table keeps only the rows that have at least one value (a model that did not run a table's
-  scenarios has no row in it); its mean win rate is kept only where every column measures the same metric in the
-  same direction over at least two models; each column name says which direction is better (↑ or ↓).
+- Every other group table keeps only the rows and columns that have at least one value (a model that did not run a
+  table's scenarios has no row in it, a subgroup without runs no column); its mean win rate is kept only where every column measures the same metric in the
+  same direction and some column compares two models; each column name says which direction is better (↑ or ↓).
 - Plots: every PNG in a run folder, and the PNGs of report folders given with `--plots GROUP=DIR` (copied into
   `runs/<suite>/plots/<GROUP>/`), are linked from the description of their group and of its capability, so a
   click from the leaderboard opens them (helm-server serves the whole output folder).
 
-    helm-plugins summarize --suite demo
+    helm-plugins summarize --suite demo --plots hp_audio=demo_output/audio-report
     helm-plugins leaderboard --suite demo --plots hp_structured_prompting=demo_output/ceiling
 """
 
@@ -31,8 +32,13 @@ from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from helm_plugins.cli import add_subcommand
+from helm_plugins.summarize import plots_argument, schema_path
 
 UP, DOWN = "↑", "↓"
+# environment `main_order` of a capability: which run's value is its headline (default: the best by the metric's
+# direction; `nearest_zero` for signed errors such as EntCE, `lowest` for the strongest evidence of a p-value)
+ORDERS = {"lowest": (lambda v: v, "lowest"), "highest": (lambda v: -v, "highest"),
+          "nearest_zero": (abs, "nearest zero")}
 WIN_RATE_HEADER = "Mean win rate"
 PLOTS_FOLDER = "plots"
 
@@ -49,6 +55,7 @@ class Capability:
     headline_split: str
     headline_groups: List[str]  # the runs that give the headline (default: all of the capability's)
     groups: List[str]  # the capability group and all its descendants
+    headline_order: Optional[str] = None  # which run gives the headline: lowest, highest, nearest_zero (see ORDERS)
     runs: List[dict] = field(default_factory=list)
     plots: List[Tuple[str, str]] = field(default_factory=list)  # (label, url)
 
@@ -115,8 +122,11 @@ def capabilities(schema: dict) -> List[Capability]:
             name=name, display_name=group.get("display_name") or name, description=group.get("description") or "",
             short_description=group.get("short_description") or "", headline_metric=environment.get("main_name"),
             headline_split=environment.get("main_split", "test"), headline_groups=expand(groups_by_name, environment["main_group"]) if environment.get("main_group") else [],
-            groups=expand(groups_by_name, name),
+            groups=expand(groups_by_name, name), headline_order=environment.get("main_order"),
         ))
+        if result[-1].headline_order not in (None, *ORDERS):
+            raise ValueError(f"run group {name}: environment main_order {result[-1].headline_order!r} is not one of "
+                             f"{', '.join(ORDERS)}")
     return result
 
 
@@ -174,12 +184,12 @@ def headline(capability: Capability, metrics: Dict[str, dict], model_names: Dict
                        info.get("lower_is_better"))
     if not values:
         return f"{label}: no run of this suite"
-    lower = bool(info.get("lower_is_better"))
-    run, stat = (min if lower else max)(values, key=lambda pair: pair[1]["mean"])
+    order = capability.headline_order or ("lowest" if info.get("lower_is_better") else "highest")
+    key, words = ORDERS[order]
+    run, stat = min(values, key=lambda pair: key(pair[1]["mean"]))
     model = model_names.get(run["model"], run["model"])
     text = f"{label} {interval_text(run, stat, metric, capability.headline_split)}"
-    best = "lowest" if lower else "highest"
-    return f"{text}, {model}" + (f"; {best} of {len(values)} runs" if len(values) > 1 else "")
+    return f"{text}, {model}" + (f"; {words} of {len(values)} runs" if len(values) > 1 else "")
 
 
 # ----- plots -----
@@ -241,17 +251,25 @@ def plot_links(plots: List[Tuple[str, str]]) -> str:
 
 
 def clean_table(table: dict) -> dict:
-    """Drop rows without any value; keep the win rate only over one metric in one direction and two or more rows;
-    add the direction to each column name."""
+    """Drop rows and columns without any value; keep the win rate only where every column measures one metric in one
+    direction and some column has values of two or more rows; add the direction to each column name."""
     header = list(table.get("header", []))
     rows = table.get("rows", [])
-    win_index = next((i for i, cell in enumerate(header) if cell.get("value") == WIN_RATE_HEADER), None)
+    win_index = next((i for i, cell in enumerate(header)  # HELM's name, or the one a previous pass gave it
+                      if cell.get("value") == WIN_RATE_HEADER or str(cell.get("value")).startswith("Win rate, ")), None)
     value_columns = [i for i in range(1, len(header)) if i != win_index]
     rows = [row for row in rows if any(row[i].get("value") is not None for i in value_columns if i < len(row))]
+    empty = {i for i in value_columns if all(row[i].get("value") is None for row in rows)}  # e.g. a leaf without runs
+    if empty and len(empty) < len(value_columns):
+        keep = [i for i in range(len(header)) if i not in empty]
+        header = [header[i] for i in keep]
+        rows = [[row[i] for i in keep] for row in rows]
+        win_index = keep.index(win_index) if win_index is not None else None
+        value_columns = [keep.index(i) for i in value_columns if i not in empty]
     if win_index is not None:
-        directed = [header[i] for i in value_columns if header[i].get("lower_is_better") is not None]
-        metrics = {(cell.get("metadata", {}).get("metric"), cell.get("lower_is_better")) for cell in directed}
-        if len(metrics) != 1 or len(rows) < 2:
+        metrics = {(header[i].get("metadata", {}).get("metric"), header[i].get("lower_is_better")) for i in value_columns}
+        compared = any(sum(row[i].get("value") is not None for row in rows) >= 2 for i in value_columns)
+        if len(metrics) != 1 or next(iter(metrics))[1] is None or not compared:
             header = [cell for i, cell in enumerate(header) if i != win_index]
             rows = [[cell for i, cell in enumerate(row) if i != win_index] for row in rows]
         else:
@@ -330,34 +348,33 @@ def build(suite_dir: Path, schema_yaml: dict, plots: Sequence[Tuple[str, Path]] 
     return caps
 
 
-def _plots_argument(text: str) -> Tuple[str, Path]:
-    group, sep, folder = text.partition("=")
-    if not sep or not group or not folder:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected GROUP=FOLDER, e.g. hp_audio=demo_output/audio-report")
-    return group, Path(folder)
+def load_schema(path: Path, plots: Sequence[Tuple[str, Path]] = ()) -> dict:
+    """The schema YAML; every group given to --plots must be one of its run groups."""
+    import yaml
+
+    schema_yaml = yaml.safe_load(path.read_text(encoding="utf-8"))
+    known = {g["name"] for g in schema_yaml["run_groups"]}
+    unknown = [group for group, _ in plots if group not in known]
+    if unknown:
+        raise ValueError(f"--plots: {', '.join(unknown)} not a run group of {path}")
+    return schema_yaml
+
+
+def report(caps: List[Capability], suite_dir: Path) -> None:
+    for cap in caps:
+        print(f"{cap.display_name}: {len(cap.runs)} runs, {len(cap.plots)} plots")
+    print(f"leaderboard written into {suite_dir}")
 
 
 def add_parser(subparsers) -> None:
     parser = add_subcommand(subparsers, "leaderboard", "make a summarized suite's leaderboard readable", __doc__, run)
     parser.add_argument("--suite", required=True, help="a suite summarized by `helm-plugins summarize`")
     parser.add_argument("-o", "--output-path", default="benchmark_output", help="HELM output path")
-    parser.add_argument("--plots", action="append", default=[], type=_plots_argument, metavar="GROUP=FOLDER",
+    parser.add_argument("--plots", action="append", default=[], type=plots_argument, metavar="GROUP=FOLDER",
                         help="link the PNGs of a report folder from a group's page (repeatable)")
 
 
 def run(args: argparse.Namespace) -> int:
-    import yaml
-
-    from helm_plugins.summarize import schema_path
-
     suite_dir = Path(args.output_path) / "runs" / args.suite
-    schema_yaml = yaml.safe_load(schema_path().read_text(encoding="utf-8"))
-    known = {g["name"] for g in schema_yaml["run_groups"]}
-    unknown = [group for group, _ in args.plots if group not in known]
-    if unknown:
-        raise ValueError(f"--plots: {', '.join(unknown)} not a run group of {schema_path()}")
-    caps = build(suite_dir, schema_yaml, args.plots)
-    for cap in caps:
-        print(f"{cap.display_name}: {len(cap.runs)} runs, {len(cap.plots)} plots")
-    print(f"leaderboard written into {suite_dir}")
+    report(build(suite_dir, load_schema(schema_path(), args.plots), args.plots), suite_dir)
     return 0

@@ -2,13 +2,15 @@
 
 Importing it registers every run spec function of the package (all named `hp_*`) and the embedded default
 model `helm-plugins/tiny-default`, makes HELM's run-entry errors name the entry and checks each run's inputs before it
-starts. It imports no torch: models load when HELM makes the first request.
+starts, and makes HELM's summarizer compile schema templates under a lock (see helm_plugins/summarize.py). It
+imports no torch: models load when HELM makes the first request.
 """
 
 from helm_plugins.audio.run_specs import register_speech_deployments
 from helm_plugins.common.offline import apply_offline_defaults
 from helm_plugins.common.run_entries import add_checks_before_runs, add_run_entry_context
 from helm_plugins.models.registration import register_tiny_default, register_tiny_default_speculative
+from helm_plugins.summarize import patch_schema_templates
 
 apply_offline_defaults()
 add_run_entry_context()
@@ -16,6 +18,7 @@ add_checks_before_runs()
 register_tiny_default()
 register_tiny_default_speculative()
 register_speech_deployments()
+patch_schema_templates()
 
 from helm_plugins.structured_prompting.adapter_spec import install_dspy_executor  # noqa: E402
 

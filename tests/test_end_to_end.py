@@ -90,8 +90,10 @@ def helm_server(demo_suite):
 
 def test_leaderboard_renders_groups_and_runner_runs(helm_server, tmp_path):
     leaderboard = render(f"{helm_server}/#/leaderboard", tmp_path / "profile")
-    for text in ("Leaderboard: helm_plugins", "Synthetic arithmetic", "Synthetic fact world, closed book", "tiny-default"):
+    for text in ("Leaderboard: helm_plugins", "Synthetic tasks", "Pretraining", "tiny-default"):  # capability rows
         assert text in leaderboard, text
+    synthetic = render(f"{helm_server}/#/leaderboard/hp_synthetic", tmp_path / "profile")
+    assert "Arithmetic - Accuracy ↑" in synthetic, "the capability page shows its scenarios' columns"
     pretraining = render(f"{helm_server}/#/leaderboard/hp_pretraining", tmp_path / "profile")
     assert "Val loss" in pretraining and "pretrain-demo" in pretraining
     run_page = render(f"{helm_server}/#/runs/{PRETRAIN_RUN}", tmp_path / "profile")

@@ -42,3 +42,18 @@ def test_each_template_is_compiled_once_and_renders_its_environment():
     assert render_template("${a}-${b}", {"a": "x", "b": "y"}) == "x-y"
     assert render_template("${a}-${b}", {"a": "1", "b": "2"}) == "1-2"
     assert render_template("plain", {}) == "plain"
+
+
+def test_loading_the_plugin_compiles_templates_under_the_lock_without_loading_the_summarizer():
+    """Any summarizer in a process that loaded the plugin (not only `helm-plugins summarize`) is safe, and the
+    plugin import stays light: HELM's summarize module (which loads torch) is not imported by it."""
+    import subprocess
+
+    code = (
+        "import sys, helm_plugins.plugin, helm_plugins.summarize as ours\n"
+        "from helm.benchmark.presentation.schema import MetricNameMatcher\n"
+        "matched = MetricNameMatcher(name='${main_name}', split='test').substitute({'main_name': 'wer'})\n"
+        "print(matched.name, '${main_name}' in ours._TEMPLATES, 'helm.benchmark.presentation.summarize' in sys.modules)\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert completed.stdout.split() == ["wer", "True", "False"]

@@ -69,6 +69,7 @@ class RunRecord:
     instances: Sequence[RunInstance] = ()
     tags: Sequence[str] = field(default_factory=list)
     max_tokens: int = 0  # tokens generated per instance output, if any (shown on the run page)
+    temperature: float = 0.0  # sampling temperature of the outputs, if any (a table may show it beside the model)
 
 
 def _request_state(record: RunRecord, instance: RunInstance) -> RequestState:
@@ -83,7 +84,7 @@ def _request_state(record: RunRecord, instance: RunInstance) -> RequestState:
             model=record.model,
             model_deployment=record.model,
             prompt=instance.input,
-            temperature=0.0,
+            temperature=record.temperature,
             num_completions=1,
             max_tokens=record.max_tokens,
         ),
@@ -115,7 +116,7 @@ def write_run_directory(suite_dir: Path, record: RunRecord) -> Path:
         reference_prefix="",
         max_train_instances=0,
         num_outputs=1,
-        temperature=0.0,
+        temperature=record.temperature,
         max_tokens=record.max_tokens,
     )
     run_spec = RunSpec(

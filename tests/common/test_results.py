@@ -44,7 +44,7 @@ def test_output_passes_helm_summarize_with_the_schema(tmp_path):
     )
     assert completed.returncode == 0, completed.stderr[-2000:]
     table = json.loads((tmp_path / "runs" / "s" / "groups" / "hp_pretraining.json").read_text())[0]
-    assert [h["value"] for h in table["header"]][:2] == ["Model", "Val loss"]
+    assert [h["value"] for h in table["header"]][:2] == ["Model", "Val loss ↓"]  # the direction in the name
     assert table["rows"][0][0]["value"] == "helm-plugins/m1" and table["rows"][0][1]["value"] == 2.0
     predictions = json.loads(
         (tmp_path / "runs" / "s" / "hp_runner:x=1,model=helm-plugins_m1" / "display_predictions.json").read_text()

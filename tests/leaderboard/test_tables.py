@@ -6,6 +6,7 @@ import json
 import pytest
 
 from helm_plugins import leaderboard
+from helm_plugins.summarize import plots_argument
 
 
 def header(value, lower=None, metric=None):
@@ -77,7 +78,7 @@ def test_headline_is_the_best_model_with_its_interval(tmp_path):
 
 def test_bad_plots_argument_is_rejected_with_the_expected_form():
     with pytest.raises(argparse.ArgumentTypeError, match="expected GROUP=FOLDER"):
-        leaderboard._plots_argument("demo_output/ceiling")
+        plots_argument("demo_output/ceiling")
 
 
 def test_landing_subgroup_missing_from_the_schema_is_named():
@@ -103,3 +104,50 @@ def test_a_plot_in_runs_and_in_a_report_is_linked_once(tmp_path):
     assert [label for label, _ in plots] == ["speculation (a)", "other"]
     assert plots[0][1] == "/benchmark_output/runs/s/hp_speculate%3Adrafter%3Da/speculation.png"
     assert (suite / "plots" / "hp_speculative_decoding" / "other.png").read_bytes() == png + b"2"
+
+
+def test_no_win_rate_over_undirected_columns_or_models_never_compared():
+    table = {"title": "Calibration", "header": [header("Model"), header("Mean win rate", False), header("EntCE", None, "EntCE"),
+                                                header("L", True, "L")],
+             "rows": [[{"value": "a"}, {"value": 1.0}, {"value": 0.1}, {"value": 3.0}],
+                      [{"value": "b"}, {"value": 0.0}, {"value": -0.2}, {"value": 3.5}]]}
+    assert [cell["value"] for cell in leaderboard.clean_table(table)["header"]] == ["Model", "EntCE", "L ↓"]
+    disjoint = {"title": "Requests", "header": [header("Model"), header("Mean win rate", False), header("X - Failed", True, "Failed"),
+                                                header("Y - Failed", True, "Failed")],
+                "rows": [[{"value": "a"}, {"value": 0.0}, {"value": 1.0}, {"value": None}],
+                         [{"value": "b"}, {"value": 0.0}, {"value": None}, {"value": 0.0}]]}
+    assert "Win rate" not in json.dumps(leaderboard.clean_table(disjoint)["header"])  # no column compares two models
+
+
+def test_an_audio_report_folder_is_linked_from_the_audio_pages_when_it_has_plots(tmp_path):
+    """The audio report's plots (a folder given with --plots, or already copied under runs/<suite>/plots/hp_audio)
+    are linked from the audio capability's page and its landing row; a report folder without PNGs links nothing."""
+    from helm_plugins.summarize import schema_path
+
+    suite = tmp_path / "benchmark_output" / "runs" / "s"
+    (suite / "groups").mkdir(parents=True)
+    schema = leaderboard.load_schema(schema_path(), [("hp_audio", tmp_path / "audio-report")])
+    (suite / "schema.json").write_text(json.dumps({"run_groups": [{"name": g["name"]} for g in schema["run_groups"]]}))
+    report = tmp_path / "audio-report"
+    report.mkdir()
+    leaderboard.build(suite, schema, [("hp_audio", report)])  # no plot yet
+    assert "Plots" not in json.dumps(json.loads((suite / "schema.json").read_text()))
+    (report / "aspects.png").write_bytes(b"\x89PNG\r\n\x1a\naspects")
+    caps = {cap.name: cap for cap in leaderboard.build(suite, schema, [("hp_audio", report)])}
+    url = "/benchmark_output/runs/s/plots/hp_audio/aspects.png"
+    assert caps["hp_audio"].plots == [("aspects", url)]
+    groups = {g["name"]: g for g in json.loads((suite / "schema.json").read_text())["run_groups"]}
+    assert f"[aspects]({url})" in groups["hp_audio"]["description"]
+    (landing,) = json.loads((suite / "groups" / "helm_plugins.json").read_text())
+    audio_row = next(row for row in landing["rows"] if row[0]["href"] == "/leaderboard/hp_audio")
+    assert url in audio_row[5]["value"]
+    # summarized again without --plots: the copied plot stays linked
+    assert [cap.plots for cap in leaderboard.build(suite, schema) if cap.name == "hp_audio"] == [[("aspects", url)]]
+
+
+def test_columns_without_any_value_are_dropped():
+    table = {"title": "Calibration", "header": [header("Model"), header("Exact - L", True, "L"), header("helm-run - L", True, "L")],
+             "rows": [[{"value": "a"}, {"value": None}, {"value": 3.0}], [{"value": "b"}, {"value": None}, {"value": 3.5}]]}
+    cleaned = leaderboard.clean_table(table)
+    assert [cell["value"] for cell in cleaned["header"]] == ["Model", "helm-run - L ↓"]
+    assert [[cell["value"] for cell in row] for row in cleaned["rows"]] == [["a", 3.0], ["b", 3.5]]

@@ -352,13 +352,16 @@ def run_name(study_name: str, row: Dict[str, Any]) -> str:
 
 def write_helm_run(study_name: str, row: Dict[str, Any], summary: Dict[str, Any], suite_dir: Path, output_dir: Path) -> Path:
     stats = [make_stat("train_tokens", row["tokens"], split="train"), make_stat("non_embedding_parameters", row["non_embedding_parameters"], split="train")]
-    if row["final_val_loss_seeds"]:
-        stats += [make_stat("val_loss", row["final_val_loss_seeds"], split="valid"), make_stat("mid_run_val_loss", row["mid_run_val_loss"], split="valid")]
+    # every run carries every stat of its table; one without a value (a diverged run, an interval beyond the
+    # reference's fit) carries it with no value, so the leaderboard shows an empty cell
+    losses = row["final_val_loss_seeds"]
+    stats += [make_stat("val_loss", losses, split="valid"),
+              make_stat("mid_run_val_loss", [row["mid_run_val_loss"]] if losses else [], split="valid")]
     for label, prefix in (("speedup", "speedup_vs_adamw"), ("speedup_vs_untuned", "speedup_vs_untuned_adamw")):
         interval = row[label]
         for suffix, key in (("", "estimate"), ("_ci_low", "low"), ("_ci_high", "high")):
-            if interval[key] is not None and math.isfinite(interval[key]):
-                stats.append(make_stat(prefix + suffix, interval[key], split="valid"))
+            known = interval[key] is not None and math.isfinite(interval[key])
+            stats.append(make_stat(prefix + suffix, interval[key] if known else [], split="valid"))
     stats.append(make_stat("tuning_runs", row["tuning_runs"], split="train"))
     instances = [
         RunInstance(

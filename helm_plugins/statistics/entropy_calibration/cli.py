@@ -17,6 +17,7 @@ from pathlib import Path
 from helm_plugins.cli import add_runner_arguments, add_subcommand, suite_dir
 
 GROUP = "hp_entropy_calibration"
+RUN_GROUP = "hp_entce_exact"  # the runs of this command (exact entropies), a subgroup of GROUP
 
 
 def add_parser(subparsers) -> None:
@@ -74,7 +75,8 @@ def write_helm_runs(suite: Path, report: dict, plot_path: Path) -> None:
             scenario_args={"temperature": float(temperature)},
             model=name,
             method="entropy_calibration",
-            groups=[GROUP],
+            groups=[RUN_GROUP],
+            temperature=float(temperature),
             stats=[make_stat(k, r[k]) for k in ("entce", "entce_stderr", "mean_entropy", "mean_log_loss", "slope_per_step")],
             instances=[
                 RunInstance(id=f"step{t + 1}", input=f"step {t + 1}", output=f"H {h:.4f}, L {l:.4f}",

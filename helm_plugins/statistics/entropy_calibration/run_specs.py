@@ -65,5 +65,5 @@ def get_entropy_calibration_spec(
         metric_specs=[MetricSpec(class_name=f"{MODULE}.metrics.EntropyCalibrationMetric",
                                  args={"part": part, "steps": steps, "source": source, "documents": documents,
                                        "prompt_words": prompt_words, "seed": seed})],
-        groups=["hp_entropy_calibration"],
+        groups=[f"hp_entce_{part}"],  # the loss and generation runs write different stats: one table each
     )

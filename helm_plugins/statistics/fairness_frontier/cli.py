@@ -94,8 +94,9 @@ def write_helm_runs(suite: Path, runs, result, label: str) -> None:
         best = min(models, key=lambda r: r["bce"])
         stats = {"frontier_points": len(frontier), "min_bce": best["bce"], "unconstrained_dp_gap": best["dp_gap"],
                  "min_abs_dp_gap": min(abs(r["dp_gap"]) for r in models)}
-        if int(size) == result["held_out_size"]:
-            stats["extrapolation_mean_abs_error"] = result["extrapolation_error"]["mean_abs"]
+        # the extrapolation error exists for the held-out size only; the fitted sizes carry the stat without a value
+        held_out = int(size) == result["held_out_size"]
+        stats["extrapolation_mean_abs_error"] = result["extrapolation_error"]["mean_abs"] if held_out else []
         record = RunRecord(
             name=f"hp_fairness_frontier:data={label},model=helm-plugins/mlp-{int(size)}",
             scenario_name=GROUP,

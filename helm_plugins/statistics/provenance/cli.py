@@ -117,7 +117,7 @@ def _write(args: argparse.Namespace, filename: str, result: dict, stats: dict, d
         write_run_directory(suite_dir(args), RunRecord(
             name=f"hp_provenance_{test}:model={args.name}", scenario_name="hp_provenance", scenario_description=description,
             scenario_class="helm_plugins.statistics.provenance.hypothesis_tests", scenario_args={"test": test},
-            model=args.name, method="provenance", groups=["hp_provenance"],
+            model=args.name, method="provenance", groups=[f"hp_provenance_{test}"],
             stats=[make_stat(k, v) for k, v in stats.items()],
         ))
     print(f"report: {output}/{filename}")
@@ -126,7 +126,7 @@ def _write(args: argparse.Namespace, filename: str, result: dict, stats: dict, d
 def run_demo_command(args: argparse.Namespace) -> int:
     from helm_plugins.common.configs import load_yaml_config
     from helm_plugins.statistics.provenance.demo import ProvenanceDemoConfig, run_demo
-    from helm_plugins.statistics.provenance.report import TABLE_HEADER, format_result, write_helm_run
+    from helm_plugins.statistics.provenance.report import TABLE_HEADER, format_result
 
     config = load_yaml_config(ProvenanceDemoConfig, None, None, args.config, args.overrides)
     output = args.output or Path("provenance_output") / "demo"
@@ -141,19 +141,29 @@ def run_demo_command(args: argparse.Namespace) -> int:
         print(f"n-gram test, texts sampled from {suspect}: Spearman {test['spearman']:+.3f} over {test['bins']} step bins "
               f"({test['positions']} matched positions), permutation p = {test['permutation_p']:.3f}")
     if suite_dir(args):
-        for key, results in result.query.items():
-            suspect = key.split("+")[0]
-            extra = {}
-            if suspect in result.reshuffle:
-                extra = {"reshuffle_rank_p": result.reshuffle[suspect]["rank_p"], "reshuffle_z": result.reshuffle[suspect]["z"],
-                         "partition_p": result.partition[suspect]["permutation_p"]}
-            description = (
-                f"Provenance demo: {suspect} against Alice's transcript of {config.examples} synthetic stories "
-                f"({'with' if key.endswith('+reference') else 'without'} the reference model); helm-plugins provenance --demo."
-            )
-            write_helm_run(
-                suite_dir(args), f"helm-plugins/provenance-{key}", results[-1], description,  # one row per setting
-                "helm-plugins/provenance-reference" if key.endswith("+reference") else None, extra,
-            )
+        write_demo_runs(suite_dir(args), result, config.examples)
     print(f"report: {output}/results.json, {output}/provenance.png")
     return 0
+
+
+def write_demo_runs(suite: Path, result, examples: int) -> None:
+    """One HELM run per suspect and setting (with or without the reference): its largest query test, with the
+    reshuffle and n-gram tests of the suspect's texts."""
+    from helm_plugins.statistics.provenance.report import DEMO_GROUP, QUERY_GROUP, write_helm_run
+
+    for key, results in result.query.items():
+        suspect = key.split("+")[0]
+        extra = {}
+        if suspect in result.reshuffle:
+            extra = {"reshuffle_rank_p": result.reshuffle[suspect]["rank_p"], "reshuffle_z": result.reshuffle[suspect]["z"],
+                     "partition_spearman": result.partition[suspect]["spearman"],
+                     "partition_p": result.partition[suspect]["permutation_p"]}
+        description = (
+            f"Provenance demo: {suspect} against Alice's transcript of {examples} synthetic stories "
+            f"({'with' if key.endswith('+reference') else 'without'} the reference model); helm-plugins provenance --demo."
+        )
+        write_helm_run(
+            suite, f"helm-plugins/provenance-{key}", results[-1], description,  # one row per setting
+            "helm-plugins/provenance-reference" if key.endswith("+reference") else None, extra,
+            group=DEMO_GROUP if extra else QUERY_GROUP,
+        )

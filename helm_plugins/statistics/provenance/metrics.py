@@ -113,7 +113,7 @@ class ProvenanceQueryMetric(MetricInterface):
             _stat("num_examples", result.n, test_split),
             _stat("failed_requests", len(failed), test_split),
         ]
-        if result.permutation_p is not None:
-            aggregated.append(_stat("provenance_permutation_p", result.permutation_p, test_split))
+        permutation_p = Stat(MetricName("provenance_permutation_p", split=test_split))  # no value without permutations
+        aggregated.append(permutation_p.add(result.permutation_p) if result.permutation_p is not None else permutation_p)
         aggregated.append(_stat(LOG_LOSS, sum(losses.values()) / len(losses), test_split))
         return MetricResult(aggregated_stats=aggregated, per_instance_stats=per_instance)

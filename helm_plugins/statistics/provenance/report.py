@@ -8,7 +8,8 @@ from helm_plugins.common.results import RunInstance, RunRecord, make_stat, write
 from helm_plugins.statistics.provenance.hypothesis_tests import QueryTestResult, query_test
 from helm_plugins.statistics.provenance.transcript import aligned, read_losses, read_transcript
 
-PROVENANCE_GROUP = "hp_provenance"
+QUERY_GROUP = "hp_provenance_query"  # the query test alone (helm-run, or loss files)
+DEMO_GROUP = "hp_provenance_demo"  # the demo: query, reshuffle and n-gram tests of each suspect
 
 
 def test_from_files(
@@ -65,13 +66,14 @@ def write_helm_run(
     reference: Optional[str] = None,
     extra_stats: Optional[Dict[str, float]] = None,
     instances: Sequence[RunInstance] = (),
+    group: str = QUERY_GROUP,
 ) -> Path:
     stats = {
         "provenance_spearman": result.spearman,
         "provenance_log10_p": result.log10_p,
         "provenance_z": result.z,
         "num_examples": result.n,
-        **({"provenance_permutation_p": result.permutation_p} if result.permutation_p is not None else {}),
+        "provenance_permutation_p": result.permutation_p if result.permutation_p is not None else [],  # [] = no value
         **(extra_stats or {}),
     }
     name = f"hp_provenance:reference={reference or 'none'},model={suspect}"
@@ -83,7 +85,7 @@ def write_helm_run(
         scenario_args={"reference": reference or "none"},
         model=suspect,
         method="provenance_query_test",
-        groups=[PROVENANCE_GROUP],
+        groups=[group],
         stats=[make_stat(key, value) for key, value in stats.items()],
         instances=instances,
     )

@@ -45,5 +45,5 @@ def get_provenance_spec(
                 args={"transcript": transcript, "reference": reference, "permutations": permutations, "seed": seed},
             )
         ],
-        groups=["hp_provenance"],
+        groups=["hp_provenance_query"],
     )
