@@ -465,10 +465,8 @@ STEPS: List[Step] = [
          _plugins("infinite-compute", "--preset", "demo", "--suite", "{suite}", "-o", "{o}", "--output",
                   "{out}/infinite-compute-demo", "--no-progress"),
          _infinite_compute_headline, _file("infinite-compute-demo", "infinite_compute.png")),
-    Step("summarize", "Leaderboard", _plugins("summarize", "--suite", "{suite}", "-o", "{o}"), _summarize_headline,
-         lambda ctx: str(ctx.suite_dir / "groups"), in_summary=False, after_all=True),
-    Step("leaderboard", "Leaderboard",
-         _plugins("leaderboard", "--suite", "{suite}", "-o", "{o}",
+    Step("summarize", "Leaderboard",
+         _plugins("summarize", "--suite", "{suite}", "-o", "{o}",
                   "--plots", "hp_structured_prompting={out}/ceiling", "--plots", "hp_audio={out}/audio-report",
                   "--plots", "hp_provenance={out}/provenance-demo",
                   "--plots", "hp_fairness_frontier={out}/fairness-frontier-demo",
@@ -479,7 +477,7 @@ STEPS: List[Step] = [
                   "--plots", "hp_infinite_compute={out}/infinite-compute-demo",
                   "--plots", "hp_agents={o}/hal_report/{suite}",
                   "--plots", "hp_mle_smith={o}/mle_report/{suite}"),
-         _summarize_headline, lambda ctx: str(ctx.suite_dir / "groups"), needs=["summarize"]),
+         _summarize_headline, lambda ctx: str(ctx.suite_dir / "groups"), after_all=True),
 ]
 
 
