@@ -11,6 +11,7 @@ import random
 from typing import Callable, Dict, Iterator, List, Literal, TypeVar, Union
 
 from helm_plugins.synthetic.arithmetic import generate_arithmetic_problems
+from helm_plugins.synthetic.chat_formats import CHAT_KINDS
 from helm_plugins.synthetic.fact_world import (
     generate_biographies,
     generate_closed_book_questions,
@@ -49,6 +50,8 @@ DOCUMENT_KINDS: Dict[str, DocumentKind] = {
     "biography": lambda n, seed, shots: iter(generate_biographies(n, seed)),
     "world_quiz": lambda n, seed, shots: iter(generate_world_quizzes(n, seed)),
     "stories": lambda n, seed, shots: iter(generate_stories(n, seed)),
+    # chat transcripts in the formats the suite sends (helm-plugins/tiny-chat): see chat_formats.py
+    **{kind: (lambda n, seed, shots, kind=kind: CHAT_KINDS[kind](n, seed)) for kind in CHAT_KINDS},
 }
 
 

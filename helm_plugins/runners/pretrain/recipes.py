@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Callable, List, Optional
 
 from helm_plugins.common.registry import Registry
-from helm_plugins.models.registration import TINY_DEFAULT_DIR
+from helm_plugins.models.registration import TINY_CHAT_DIR, TINY_DEFAULT_DIR
 from helm_plugins.common.results import RunInstance, RunRecord, make_stat, write_run_directory
 from helm_plugins.runners.pretrain.config import PretrainConfig
 from helm_plugins.runners.pretrain.trainer import Trainer, TrainResult
@@ -45,6 +45,21 @@ RECIPES: Registry[Recipe] = Registry("pretraining recipe")
 def train_single(config: PretrainConfig, options: RecipeOptions) -> List[TrainResult]:
     trainer = Trainer(config, options.output_dir, fresh=options.fresh)
     return [trainer.train(stop_at_step=options.stop_at_step, progress=options.progress)]
+
+
+def train_chat_model(config: PretrainConfig, options: RecipeOptions) -> List[TrainResult]:
+    """train_single, then the chat template its corpus is rendered with goes into the checkpoint's tokenizer
+    config, so HELM's Hugging Face client renders prompts and chat messages the way the model was trained."""
+    from helm_plugins.synthetic.chat_formats import CHAT_TEMPLATE
+
+    results = train_single(config, options)
+    for result in results:
+        config_path = result.huggingface_dir / "tokenizer_config.json"
+        if result.completed and config_path.is_file():
+            tokenizer_config = json.loads(config_path.read_text())
+            tokenizer_config["chat_template"] = CHAT_TEMPLATE
+            config_path.write_text(json.dumps(tokenizer_config, indent=2) + "\n")
+    return results
 
 
 def training_report(result: TrainResult) -> dict:
@@ -144,5 +159,16 @@ RECIPES.register(
         "tiny-default",
         train_single,
         default_export_dir=TINY_DEFAULT_DIR,
+    ),
+)
+RECIPES.register(
+    "tiny-chat",
+    Recipe(
+        "tiny-chat",
+        "rebuilds the embedded chat model helm-plugins/tiny-chat (HELM, DSPy and judge formats; about an hour on "
+        "one CPU core)",
+        "tiny-chat",
+        train_chat_model,
+        default_export_dir=TINY_CHAT_DIR,
     ),
 )
