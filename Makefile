@@ -53,9 +53,10 @@ bench: install
 	$(BIN)/python benchmarks/reliability.py --output benchmarks/reliability.md
 	$(BIN)/python benchmarks/optimizers.py --output benchmarks/optimizers.md
 	$(BIN)/python benchmarks/infinite_compute.py --output benchmarks/infinite_compute.md
+	$(BIN)/python benchmarks/tiny_chat.py --output benchmarks/tiny_chat.md
 	cat benchmarks/HEADER.md benchmarks/foundation.md benchmarks/speculative.md benchmarks/structured_prompting.md \
 		benchmarks/audio.md benchmarks/hal.md benchmarks/reliability.md benchmarks/optimizers.md \
-		benchmarks/infinite_compute.md > BENCHMARKS.md
+		benchmarks/infinite_compute.md benchmarks/tiny_chat.md > BENCHMARKS.md
 
 clean:
 	rm -rf benchmark_output prod_env dspy_programs demo_output pretrain_output speculate_output provenance_output fairness_frontier_output relative_scaling_output entce_output audio_output optimizers_output infinite_compute_output rl_mle_output
