@@ -167,9 +167,11 @@ def _plugins(*args: str) -> Callable[[DemoContext], List[str]]:
 
 
 def _runs_with_stats(ctx: DemoContext, prefix: str) -> List[tuple]:
+    """(run name, {stat: value}) of the suite's runs named `prefix...`; stats written without a value (a quantity
+    that does not exist for that run, e.g. an extrapolation error at a size that was not held out) are left out."""
     from helm_plugins.common.results import read_stats
 
-    return [(run.name, read_stats(run)) for run in _run_dirs(ctx, prefix)]
+    return [(run.name, {k: v for k, v in read_stats(run).items() if v is not None}) for run in _run_dirs(ctx, prefix)]
 
 
 def _synthetic_headline(ctx: DemoContext) -> str:

@@ -116,3 +116,15 @@ def test_every_helm_run_step_holds_helms_cache_and_summarize_waits_for_all():
         if step.command(_ctx(Path("/x")))[0].endswith("helm-run"):
             assert step.resource == "helm", step.name
     assert [s.name for s in demo.STEPS if s.after_all] == ["summarize"]
+
+
+def test_headlines_skip_stats_written_without_a_value(tmp_path):
+    ctx = _ctx(tmp_path)
+    for run, value in (("hp_fairness_frontier:size=small", None), ("hp_fairness_frontier:size=large", 0.0016)):
+        folder = ctx.suite_dir / run
+        folder.mkdir(parents=True)
+        stat = {"name": {"name": "extrapolation_mean_abs_error", "split": "test"}, "count": 0 if value is None else 1}
+        if value is not None:
+            stat.update(sum=value, mean=value)
+        (folder / "stats.json").write_text(json.dumps([stat]))
+    assert demo._fairness_headline(ctx) == "frontier extrapolated to the largest size: mean |BCE error| 0.0016"
