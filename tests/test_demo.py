@@ -120,7 +120,7 @@ def test_every_helm_run_step_holds_helms_cache_and_summarize_waits_for_all():
 
 def test_headlines_skip_stats_written_without_a_value(tmp_path):
     ctx = _ctx(tmp_path)
-    for run, value in (("hp_fairness_frontier:size=small", None), ("hp_fairness_frontier:size=large", 0.0016)):
+    for run, value in (("hp_fairness_frontier:size=1_small", None), ("hp_fairness_frontier:size=2_large", 0.0016)):
         folder = ctx.suite_dir / run
         folder.mkdir(parents=True)
         stat = {"name": {"name": "extrapolation_mean_abs_error", "split": "test"}, "count": 0 if value is None else 1}
