@@ -250,9 +250,16 @@ def plot_links(plots: List[Tuple[str, str]]) -> str:
 # ----- tables -----
 
 
-def clean_table(table: dict) -> dict:
+ACROSS_SCENARIOS = "Win rate, mean over scenarios"
+
+
+def clean_table(table: dict, across_metrics: bool = False) -> dict:
     """Drop rows and columns without any value; keep the win rate only where every column measures one metric in one
-    direction and some column has values of two or more rows; add the direction to each column name."""
+    direction and some column has values of two or more rows; add the direction to each column name.
+
+    `across_metrics` (a group whose schema environment says `win_rate: across_metrics`, e.g. an AHELM aspect that
+    ranks models over its scenarios' main metrics, as the paper does): keep the win rate wherever every column has a
+    direction, whatever its metric."""
     header = list(table.get("header", []))
     rows = table.get("rows", [])
     win_index = next((i for i, cell in enumerate(header)  # HELM's name, or the one a previous pass gave it
@@ -269,7 +276,12 @@ def clean_table(table: dict) -> dict:
     if win_index is not None:
         metrics = {(header[i].get("metadata", {}).get("metric"), header[i].get("lower_is_better")) for i in value_columns}
         compared = any(sum(row[i].get("value") is not None for row in rows) >= 2 for i in value_columns)
-        if len(metrics) != 1 or next(iter(metrics))[1] is None or not compared:
+        directed = all(direction is not None for _, direction in metrics)
+        if across_metrics and directed and compared:
+            header[win_index] = {**header[win_index], "value": with_arrow(ACROSS_SCENARIOS, False),
+                                 "description": "Mean over the columns of the share of other models this model beats "
+                                                "on that column's metric, each in its own direction."}
+        elif len(metrics) != 1 or next(iter(metrics))[1] is None or not compared:
             header = [cell for i, cell in enumerate(header) if i != win_index]
             rows = [[cell for i, cell in enumerate(row) if i != win_index] for row in rows]
         else:
@@ -338,9 +350,11 @@ def build(suite_dir: Path, schema_yaml: dict, plots: Sequence[Tuple[str, Path]] 
 
     # tables
     landing = landing_group(schema_yaml)["name"]
+    across = {g["name"] for g in schema_yaml.get("run_groups", [])
+              if (g.get("environment") or {}).get("win_rate") == "across_metrics"}
     for path in sorted(groups_dir.glob("*.json")):
         if path.stem != landing:
-            _write_json(path, [clean_table(table) for table in _read_json(path)])
+            _write_json(path, [clean_table(table, across_metrics=path.stem in across) for table in _read_json(path)])
     _write_json(groups_dir / f"{landing}.json", [landing_table(caps, metrics, model_names)])
     for cap in caps:  # a capability without runs gets a page that says so (HELM writes no table for it)
         if not (groups_dir / f"{cap.name}.json").is_file():

@@ -151,3 +151,19 @@ def test_columns_without_any_value_are_dropped():
     cleaned = leaderboard.clean_table(table)
     assert [cell["value"] for cell in cleaned["header"]] == ["Model", "helm-run - L ↓"]
     assert [[cell["value"] for cell in row] for row in cleaned["rows"]] == [["a", 3.0], ["b", 3.5]]
+
+
+def test_a_group_that_ranks_over_different_metrics_keeps_its_win_rate():
+    from helm_plugins import leaderboard
+
+    def column(name, metric, lower):
+        return {"value": name, "lower_is_better": lower, "metadata": {"metric": metric}}
+
+    table = {"title": "aspect", "header": [{"value": "Model"}, {"value": "Mean win rate", "lower_is_better": False},
+                                           column("WER", "wer_score", True), column("Accuracy", "exact_match", False)],
+             "rows": [[{"value": "a"}, {"value": 1.0}, {"value": 0.1}, {"value": 0.9}],
+                      [{"value": "b"}, {"value": 0.0}, {"value": 0.5}, {"value": 0.2}]]}
+    kept = leaderboard.clean_table(table, across_metrics=True)
+    assert [c["value"] for c in kept["header"]] == ["Model", "Win rate, mean over scenarios ↑", "WER ↓", "Accuracy ↑"]
+    assert leaderboard.clean_table(kept, across_metrics=True) == kept  # idempotent
+    assert "Win rate" not in json.dumps(leaderboard.clean_table(table)["header"])  # other groups: two metrics, none
