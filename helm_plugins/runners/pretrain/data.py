@@ -51,6 +51,11 @@ class DataConfig(BaseModel):
         description="concatenate: documents joined and cut into full windows; document: one document per row "
         "from position 0 (as HELM prompts are), truncated and padded, padding not trained on",
     )
+    loss_on: Literal["all", "replies"] = Field(
+        "all",
+        description="all: every token is a target; replies: only the assistant replies of chat documents "
+        "(from `<|assistant|>` to their end-of-text) are, the rest is context only, as in supervised fine-tuning",
+    )
 
     @model_validator(mode="after")
     def _paths_for_file_sources(self) -> "DataConfig":
@@ -92,6 +97,10 @@ def load_documents(config: DataConfig, seed: int) -> Tuple[List[str], List[str]]
 
 
 IGNORE_INDEX = -100  # target value of padding: F.cross_entropy skips it
+# A context-only token (data.loss_on=replies) is stored in the rows as CONTEXT_ONLY - id: it is read as an input,
+# never predicted. The value range (<= -1000) cannot meet IGNORE_INDEX.
+CONTEXT_ONLY = -1000
+REPLY_START, REPLY_END = "<|assistant|>\n", "<|endoftext|>"
 
 
 def limit_rows(rows: torch.Tensor, train_tokens: Optional[int], context_length: int) -> torch.Tensor:
@@ -128,10 +137,44 @@ def read_extra_rows(path: str, width: int, vocab_size: int) -> torch.Tensor:
     return rows
 
 
-def encode_documents(tokenizer: PreTrainedTokenizerFast, documents: List[str]) -> List[List[int]]:
-    """Token ids of each document, followed by the end-of-text token."""
+def encode_documents(tokenizer: PreTrainedTokenizerFast, documents: List[str], loss_on: str = "all") -> List[List[int]]:
+    """Token ids of each document, followed by the end-of-text token. With loss_on="replies" the tokens outside
+    assistant replies are stored as context-only (CONTEXT_ONLY - id); the final end-of-text token is a target
+    when the document ends inside a reply."""
     eos = tokenizer.eos_token_id
-    return [[*encoding.ids, eos] for encoding in tokenizer.backend_tokenizer.encode_batch(documents, add_special_tokens=False)]
+    encodings = tokenizer.backend_tokenizer.encode_batch(documents, add_special_tokens=False)
+    if loss_on == "all":
+        return [[*encoding.ids, eos] for encoding in encodings]
+    encoded = []
+    for index, (text, encoding) in enumerate(zip(documents, encodings)):
+        starts, ends = reply_spans(text)
+        if not len(starts):
+            raise ValueError(
+                f"data.loss_on=replies: document {index} has no assistant reply (no {REPLY_START!r}): "
+                f"{text[:80]!r}..."
+            )
+        ids = np.asarray([*encoding.ids, eos], dtype=np.int64)
+        token_starts = np.asarray([start for start, _ in encoding.offsets] + [len(text)], dtype=np.int64)
+        span = np.searchsorted(starts, token_starts, side="right") - 1
+        trained = (span >= 0) & (token_starts < ends[np.maximum(span, 0)])
+        trained[-1] = ends[-1] > len(text)  # the appended end-of-text closes an open final reply
+        encoded.append(np.where(trained, ids, CONTEXT_ONLY - ids).tolist())
+    return encoded
+
+
+def reply_spans(text: str) -> Tuple[np.ndarray, np.ndarray]:
+    """Character spans [start, end) of the assistant replies in a chat document, each with its closing
+    end-of-text token; an unclosed final reply ends past the text (so the appended end-of-text belongs to it)."""
+    starts, ends = [], []
+    position = text.find(REPLY_START)
+    while position >= 0:
+        start = position + len(REPLY_START)
+        close = text.find(REPLY_END, start)
+        end = close + len(REPLY_END) if close >= 0 else len(text) + 1
+        starts.append(start)
+        ends.append(end)
+        position = text.find(REPLY_START, end) if close >= 0 else -1
+    return np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64)
 
 
 def fingerprint(rows: torch.Tensor) -> str:
@@ -207,8 +250,13 @@ class Batches:
     def _split(self, rows: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         longest = int((rows != IGNORE_INDEX).sum(dim=1).max())
         rows = rows[:, : max(longest, 2)]
-        inputs = rows[:, :-1]
-        return inputs.masked_fill(inputs == IGNORE_INDEX, self.pad_id), rows[:, 1:]
+        inputs = torch.where(rows[:, :-1] <= CONTEXT_ONLY, CONTEXT_ONLY - rows[:, :-1], rows[:, :-1])
+        targets = rows[:, 1:].masked_fill(rows[:, 1:] <= CONTEXT_ONLY, IGNORE_INDEX)
+        return inputs.masked_fill(inputs == IGNORE_INDEX, self.pad_id), targets
+
+    def input_tokens(self, step: int) -> int:
+        """Tokens the batch at `step` feeds the model (padding excluded; context-only tokens included)."""
+        return int(self.lengths[self.row_indices(step)].sum()) - self.batch_size
 
     def batch(self, step: int) -> Tuple[torch.Tensor, torch.Tensor]:
         """(inputs, targets); targets are IGNORE_INDEX on padding."""

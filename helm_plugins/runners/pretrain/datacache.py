@@ -65,11 +65,11 @@ def tokenize(config, tokenizer_dir: Optional[Path] = None) -> TokenizedData:
             train_documents[:TOKENIZER_TRAINING_DOCUMENTS], config.tokenizer, config.model.context_length
         )
     context, packing = config.model.context_length, config.data.packing
-    train_rows = limit_rows(build_rows(encode_documents(tokenizer, train_documents), packing, context), config.data.train_tokens, context)
+    train_rows = limit_rows(build_rows(encode_documents(tokenizer, train_documents, config.data.loss_on), packing, context), config.data.train_tokens, context)
     if config.data.extra_rows:
         extra = read_extra_rows(config.data.extra_rows, context + 1, len(tokenizer))
         train_rows = torch.cat([train_rows, extra]) if config.data.real_rows else extra
-    return TokenizedData(tokenizer, train_rows, build_rows(encode_documents(tokenizer, validation_documents), packing, context))
+    return TokenizedData(tokenizer, train_rows, build_rows(encode_documents(tokenizer, validation_documents, config.data.loss_on), packing, context))
 
 
 def cached_tokenize(config, cache_dir: Path) -> Tuple[TokenizedData, Path]:

@@ -246,7 +246,7 @@ class Trainer:
                 self.optimizer.step()
                 self.scheduler.step()
                 result.train_losses.append(loss.item())
-                result.tokens += int((y != IGNORE_INDEX).sum())
+                result.tokens += self.batches.input_tokens(result.step)
                 result.step += 1
                 result.train_seconds += time.perf_counter() - step_start
                 if result.step % config.eval_every == 0 or result.step == config.max_steps:

@@ -54,3 +54,24 @@ def test_jsonl_source_and_its_errors(tmp_path):
         load_documents(DataConfig(source="text_files", paths=[str(tmp_path / "missing.txt")]), seed=0)
     with pytest.raises(ValueError, match="needs data.paths"):
         DataConfig(source="jsonl")
+
+
+def test_reply_loss_trains_on_assistant_replies_only():
+    from helm_plugins.runners.pretrain.data import encode_documents
+    from helm_plugins.runners.pretrain.tokenizer import load_tokenizer
+    from helm_plugins.models.registration import TINY_CHAT_DIR
+
+    tokenizer = load_tokenizer(TINY_CHAT_DIR)
+    document = (
+        "<|user|>\nShown: 70 + 75 = 134.<|endoftext|><|assistant|>\n[[N]]<|endoftext|>"
+        "<|user|>\nAnd 4 + 4?<|endoftext|><|assistant|>\n8"
+    )
+    everything, replies = (encode_documents(tokenizer, [document], loss_on)[0] for loss_on in ("all", "replies"))
+    batches = Batches(build_rows([replies], "document", context_length=64), batch_size=1, seed=0, pad_id=0)
+    x, y = batches.batch(0)
+    assert x[0].tolist() == everything[:-1]  # the model reads every token
+    targets = [t for t in y[0].tolist() if t != IGNORE_INDEX]
+    assert tokenizer.decode(targets) == "[[N]]<|endoftext|>8<|endoftext|>"  # the wrong sum shown is never a target
+    assert batches.input_tokens(0) == len(everything) - 1
+    with pytest.raises(ValueError, match="document 1 has no assistant reply"):
+        encode_documents(tokenizer, [document, "plain text"], "replies")
