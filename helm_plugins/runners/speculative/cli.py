@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
         replay_file=args.replay,
         progress=not args.no_progress,
     )
-    seeds = config.run_seeds
+    seeds = summaries[0].seeds  # the RL runs measured (a replayed log's own)
     print(f"{len(seeds)} seed(s) {seeds}: 95% intervals "
           + ("over seeds" if len(seeds) > 1 else "over problems (tokens per pass) and RL steps (speedups)"))
     print(f"{'drafter':16s} {'tok/pass (95% CI)':>20s} {'accept':>7s} {'makespan':>9s} {'batch s':>8s} "

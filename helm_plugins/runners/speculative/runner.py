@@ -208,8 +208,8 @@ def write_helm_runs(config: SpeculateConfig, summaries: List[DrafterSummary], mo
     import shutil
 
     run_dirs = []
-    several = len(config.run_seeds) > 1
     for summary in summaries:
+        several = len(summary.seeds) > 1  # a replayed log may hold other seeds than the config names
         instances = [
             RunInstance(
                 id=f"seed{e.seed}-epoch{e.epoch}" if several else f"epoch{e.epoch}",
@@ -226,7 +226,7 @@ def write_helm_runs(config: SpeculateConfig, summaries: List[DrafterSummary], mo
             scenario_name="hp_speculate",
             scenario_description=(
                 f"RL rollouts of synthetic arithmetic: {config.problems} problems x {config.rollouts_per_problem} "
-                f"rollouts x {config.epochs} steps x {len(config.run_seeds)} seed(s), decoded with drafter "
+                f"rollouts x {config.epochs} steps x {len(summary.seeds)} seed(s), decoded with drafter "
                 f"'{summary.name}' (helm-plugins speculate)."
             ),
             scenario_class="helm_plugins.runners.speculative.runner.run_speculation",
