@@ -293,6 +293,14 @@ def run_speculation(
     summaries = summarize(metrics)
     history = {"pass_cost": pass_cost, "epochs": [m.as_dict() for m in metrics]}
     (output_dir / "history.json").write_text(json.dumps(history, indent=1))
+    report = {  # the headline numbers (intervals over seeds with several) and each seed's own
+        summary.name: {
+            "stats": summary.stats(),
+            "per_seed": {str(seed): _with_time_cut(summary.for_seed(seed).run_stats()) for seed in summary.seeds},
+        }
+        for summary in summaries
+    }
+    (output_dir / "summary.json").write_text(json.dumps(report, indent=1))
     plot_path = output_dir / "speculation.png"
     plot(summaries, plot_path, f"{config.run_name}: {mode}, temperature {config.temperature}")
     if suite_dir is not None:

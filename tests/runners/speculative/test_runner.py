@@ -148,6 +148,9 @@ def test_several_seeds_run_the_same_work_per_seed_and_differ_across_seeds(tmp_pa
     assert "batch_speedup_ci_low" in das.stats() and "rollout_time_cut" in das.stats()
     stats = read_stats(next(r for r in (tmp_path / "runs" / "s").iterdir() if "drafter=das" in r.name))
     assert stats["seeds"] == 2 and stats["tokens_per_pass_ci_low"] <= stats["tokens_per_pass"]
+    report = json.loads((tmp_path / "out" / "summary.json").read_text())["das"]
+    per_seed = [report["per_seed"][seed]["tokens_per_pass"] for seed in ("3", "4")]
+    assert report["stats"]["tokens_per_pass"] == pytest.approx(sum(per_seed) / 2)
     replayed = run_speculation(config, tmp_path / "replay", replay_file=tmp_path / "out" / "rollouts.jsonl", progress=False)
     assert [(e.seed, e.tokens, e.passes) for e in replayed[1].epochs] == [(e.seed, e.tokens, e.passes) for e in das.epochs]
     with pytest.raises(ValueError, match="seeds must be distinct"):
