@@ -9,8 +9,9 @@
 2. Proposal time of the suffix tree (max_depth 32) per drafted token, for windows of 10k to 1M stored tokens
    of rollout text, on the same query contexts.
 3. With --arctic-python (a Python that imports arctic-inference, see scripts/build_arctic_suffix_tree.sh):
-   proposal and build time of our pure-Python tree against Arctic Inference's C++ suffix tree on the same
-   stored sequences and contexts, run in that Python.
+   proposal time, build time and memory per stored token of our tree (the compiled one when the package's
+   install built it, else pure Python; --pure-python forces that) against Arctic Inference's C++ suffix tree
+   on the same stored sequences and contexts, run in that Python.
 """
 
 import argparse
@@ -134,8 +135,11 @@ def rollout_texts(tokens_needed: int, queries: int):
 def window_benchmark(stored, contexts, sizes=(10_000, 30_000, 100_000, 300_000, 1_000_000)) -> List[str]:
     from helm_plugins.runners.speculative.suffix_tree import WindowedSuffixTree
 
-    lines = ["| stored tokens | tree nodes | build (s) | proposal time per drafted token (us) | per proposal (us) |", "|---|---|---|---|---|"]
     tree = WindowedSuffixTree(max_depth=32, window=10**9)
+    lines = [f"Tree: `{type(tree).__name__}`; build = seconds to add the tokens since the previous row; memory = bytes the",
+             "compiled tree allocates (nodes, hash table, stored tokens) per stored token.", "",
+             "| stored tokens | tree nodes | build (s) | proposal time per drafted token (us) | per proposal (us) | memory per stored token (bytes) |",
+             "|---|---|---|---|---|---|"]
     added = 0
     for size in sizes:
         start = time.perf_counter()
@@ -149,9 +153,10 @@ def window_benchmark(stored, contexts, sizes=(10_000, 30_000, 100_000, 300_000, 
             drafted = sum(len(tree.speculate(context, 16, 0.1).tokens) for context in contexts)
             timings.append(time.perf_counter() - start)
         seconds = statistics.median(timings)
+        memory = f"{tree.memory_bytes() / tree.num_tokens:,.0f}" if hasattr(tree, "memory_bytes") else "-"
         lines.append(
             f"| {tree.num_tokens:,} | {tree.num_nodes:,} | {build:.1f} | {seconds / max(drafted, 1) * 1e6:.1f} | "
-            f"{seconds / len(contexts) * 1e6:.1f} |"
+            f"{seconds / len(contexts) * 1e6:.1f} | {memory} |"
         )
     return lines
 
@@ -174,7 +179,7 @@ def proposal_worker(data_file: Path) -> dict:
     from helm_plugins.runners.speculative.suffix_tree import SuffixTree
 
     data = json.loads(Path(data_file).read_text())
-    results = {}
+    results = {"implementation": SuffixTree.__name__}
     for size in data["sizes"]:
         trees = {"ours": SuffixTree(max_depth=32), "arctic": ArcticTree(32)}
         builds, memory = {}, {}
@@ -220,7 +225,7 @@ def arctic_comparison(python: Path, stored, contexts, sizes: Sequence[int] = (10
     if completed.returncode != 0:
         return [f"The comparison with Arctic Inference failed in {python}:", "", "    " + completed.stderr.strip()[-500:]]
     results = json.loads(completed.stdout.strip().splitlines()[-1])
-    lines = [
+    lines = [f"Our tree: `{results.pop('implementation')}`.", "",
         "| stored tokens | ours: per proposal (us) | Arctic: per proposal (us) | proposal time ours / Arctic | "
         "ours: build (s) | Arctic: build (s) | build ours / Arctic | memory per stored token, ours / Arctic (bytes) | "
         "drafted tokens ours / Arctic |",
@@ -258,8 +263,13 @@ def main() -> int:
                         help="override a field of the benchmark preset (e.g. problems=8)")
     parser.add_argument("--suffix-tree-only", action="store_true", help="skip the RL rollout benchmark")
     parser.add_argument("--rollouts-only", action="store_true", help="skip the suffix-tree benchmarks")
+    parser.add_argument("--pure-python", action="store_true", help="measure the pure-Python suffix tree, not the compiled one")
     parser.add_argument("--proposal-worker", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.pure_python:
+        import os
+
+        os.environ["HELM_PLUGINS_PURE_PYTHON_SUFFIX_TREE"] = "1"  # read at import, here and in the worker
     if args.proposal_worker:
         print(json.dumps(proposal_worker(args.proposal_worker)))
         return 0
@@ -273,6 +283,8 @@ def main() -> int:
         rollouts += ["", f"Machine: {load_before} when the run started, {machine_load()} when it ended."]
     else:
         command += " --suffix-tree-only"
+    if args.pure_python:
+        command += " --pure-python"
     if args.rollouts_only:
         command += " --rollouts-only"
         section = "\n".join(["## Speculative decoding of RL rollouts (helm-plugins speculate)", "", "Produced by:", "",
