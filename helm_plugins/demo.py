@@ -275,7 +275,9 @@ def _speculative_headline(ctx: DemoContext) -> str:
         drafter = name.split("drafter=")[1].split(",")[0]
         batch = f", measured batch speedup {interval(stats, 'batch_speedup')}" if "batch_speedup" in stats else ""
         parts.append(f"{drafter} {interval(stats, 'tokens_per_pass')}{batch}")
-    return "tokens per forward pass (95% CI over problems; same rollouts for every drafter): " + "; ".join(parts)
+    seeds = int(runs[0][1].get("seeds", 1))
+    over = f"over {seeds} seeds" if seeds > 1 else "over problems"
+    return f"tokens per forward pass (95% CI {over}; same rollouts for every drafter): " + "; ".join(parts)
 
 
 def _pretrain_headline(ctx: DemoContext) -> str:

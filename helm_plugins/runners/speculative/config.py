@@ -37,7 +37,11 @@ class SpeculateConfig(BaseModel):
 
     run_name: str = Field("speculate", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="names outputs and runs")
     model: str = Field("tiny-default", description="'tiny-default' or a Hugging Face checkpoint folder (the policy)")
-    seed: int = Field(0, description="seeds problems, sampling and policy updates")
+    seed: int = Field(0, description="seeds problems, sampling and policy updates (one RL run)")
+    seeds: List[int] = Field(
+        default_factory=list,
+        description="one RL run per seed, each as `seed` would (empty: the single `seed`); headline intervals are over seeds",
+    )
     problems: int = Field(16, gt=0, description="P: arithmetic problems per RL step")
     rollouts_per_problem: int = Field(8, gt=0, description="K: sampled rollouts per problem per step")
     epochs: int = Field(4, gt=0, description="E: RL steps; every problem recurs each step, as in multi-epoch RL")
@@ -67,10 +71,21 @@ class SpeculateConfig(BaseModel):
     def _baseline_first(self) -> "SpeculateConfig":
         if not self.drafters or self.drafters[0].kind != "none":
             raise ValueError("drafters: the first entry must be the no-speculation baseline (kind: none)")
+        if len(set(self.seeds)) != len(self.seeds):
+            raise ValueError(f"seeds must be distinct, got {self.seeds}")
         names = [d.name for d in self.drafters]
         if len(set(names)) != len(names):
             raise ValueError(f"drafters: names must be unique, got {names}")
         return self
+
+    @property
+    def run_seeds(self) -> List[int]:
+        """The seeds of the RL runs: `seeds`, or the single `seed`."""
+        return list(self.seeds) or [self.seed]
+
+    def for_seed(self, seed: int) -> "SpeculateConfig":
+        """The config of the one RL run seeded `seed`."""
+        return self.model_copy(update={"seed": seed, "seeds": []})
 
 
 def load_speculate_config(preset: Optional[str], config_file: Optional[Path], overrides) -> SpeculateConfig:

@@ -19,6 +19,7 @@ logits / temperature (HELM sends 1e-7 for temperature 0), then top-p truncation 
 `TopPLogitsWarper`; output log-probabilities are those of that processed distribution, as that client returns.
 """
 
+import inspect
 import time
 from dataclasses import dataclass, field
 from typing import List, Optional, Sequence, Tuple
@@ -31,6 +32,12 @@ from helm_plugins.runners.speculative.drafters import Drafter, DraftRequest, NoD
 
 HELM_GREEDY_TEMPERATURE = 1e-7  # what HELM's Hugging Face client sends to `generate` for temperature 0
 _MASK64 = (1 << 64) - 1
+
+
+def cache_argument(model: PreTrainedModel) -> str:
+    """The keyword that passes a KV cache to `model`'s forward: `cache` in transformers releases that renamed it,
+    `past_key_values` (deprecated there) in earlier ones."""
+    return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
 
 
 def position_seed(seed: int, position: int) -> int:
@@ -124,11 +131,12 @@ class SpeculativeDecoder:
         self.max_new_tokens = max_new_tokens
         self.stop_tokens = set(stop_tokens)
         self.context_length = model.config.max_position_embeddings
+        self._cache_argument = cache_argument(model)
 
     def _forward(self, tokens: List[int], cache: DynamicCache) -> torch.Tensor:
         ids = torch.tensor([tokens])
         mask = torch.ones(1, cache.get_seq_length() + len(tokens), dtype=torch.long)
-        return self.model(input_ids=ids, attention_mask=mask, past_key_values=cache, use_cache=True).logits[0]
+        return self.model(input_ids=ids, attention_mask=mask, use_cache=True, **{self._cache_argument: cache}).logits[0]
 
     def _verify(self, draft: List[int], logits: torch.Tensor, seed: int, position: int) -> Tuple[List[int], torch.Tensor]:
         """The emitted tokens (the accepted draft prefix, then the drawn token at the first mismatch or the bonus
@@ -249,7 +257,9 @@ class SpeculativeDecoder:
                     ids[row, width - len(prompt) + 1 :] = torch.tensor(prompt[:-1])
                     mask[row, width - len(prompt) + 1 :] = 1
             positions = (mask.cumsum(1) - 1).clamp(min=0)
-            self.model(input_ids=ids, attention_mask=mask, position_ids=positions, past_key_values=cache, use_cache=True)
+            self.model(
+                input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True, **{self._cache_argument: cache}
+            )
         used = [len(prompt) - 1 for _, prompt, _ in jobs]  # valid cache positions per sequence
         active = list(range(len(jobs)))  # batch row -> rollout index
         passes = 0
@@ -280,8 +290,8 @@ class SpeculativeDecoder:
                 input_ids=ids,
                 attention_mask=torch.cat([mask, new_mask], dim=1),
                 position_ids=positions,
-                past_key_values=cache,
                 use_cache=True,
+                **{self._cache_argument: cache},
             ).logits
             passes += 1
             finished = []
@@ -341,7 +351,8 @@ def fit_pass_cost(
 
     vocab = model.config.vocab_size
     cache = DynamicCache()
-    model(input_ids=torch.randint(0, vocab, (1, context)), past_key_values=cache, use_cache=True)
+    passes_cache = {cache_argument(model): cache}
+    model(input_ids=torch.randint(0, vocab, (1, context)), use_cache=True, **passes_cache)
     medians = []
     for n in sizes:
         ids = torch.randint(0, vocab, (1, n))
@@ -349,7 +360,7 @@ def fit_pass_cost(
         timings = []
         for repeat in range(repeats + 3):  # the first three warm up
             start = time.perf_counter()
-            model(input_ids=ids, attention_mask=mask, past_key_values=cache, use_cache=True)
+            model(input_ids=ids, attention_mask=mask, use_cache=True, **passes_cache)
             timings.append(time.perf_counter() - start)
             cache.crop(-n)
         medians.append(float(np.median(timings[3:])))

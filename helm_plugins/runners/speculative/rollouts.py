@@ -56,6 +56,7 @@ class EpochMetrics:
     median_length: float = 0.0
     problem_tokens: Dict[str, int] = field(default_factory=dict)  # per problem: tokens of its rollouts
     problem_passes: Dict[str, int] = field(default_factory=dict)  # per problem: decoding passes of its rollouts
+    seed: int = 0  # the RL run's seed
 
     @property
     def acceptance_rate(self) -> float:
@@ -116,6 +117,7 @@ def epoch_metrics(
     rewards: Sequence[float],
     sequential_seconds: Optional[float] = None,
     batch_seconds: Optional[float] = None,
+    seed: int = 0,
 ) -> EpochMetrics:
     lengths = sorted(len(r.tokens) for r in rollouts)
     problem_tokens: Dict[str, int] = {}
@@ -140,6 +142,7 @@ def epoch_metrics(
         median_length=float(statistics.median(lengths)),
         problem_tokens=problem_tokens,
         problem_passes=problem_passes,
+        seed=seed,
     )
 
 
@@ -198,17 +201,18 @@ def run_rollout_benchmark(
     stop_tokens: Sequence[int],
     progress: bool = True,
     log_path: Optional[Path] = None,
+    append_log: bool = False,
 ) -> List[EpochMetrics]:
-    """Every step: each drafter generates the P x K rollouts with the same policy and the same seeds; the policy
-    is then updated on the baseline's rollouts. Every drafter's rollouts are logged (JSONL; replay reads the
-    first drafter's)."""
+    """One RL run (seeded `config.seed`). Every step: each drafter generates the P x K rollouts with the same
+    policy and the same seeds; the policy is then updated on the baseline's rollouts. Every drafter's rollouts
+    are logged (JSONL, appended to with `append_log`; replay reads the first drafter's)."""
     modes = ("batch", "sequential") if config.decoding == "both" else (config.decoding,)
     drafters = [(spec.name, {mode: build_drafter(spec, config) for mode in modes}) for spec in config.drafters]
     decoder = SpeculativeDecoder(model, config.temperature, config.max_new_tokens, stop_tokens)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.policy_lr)
     jobs = [(problem, k) for problem in range(len(prompts)) for k in range(config.rollouts_per_problem)]
     metrics: List[EpochMetrics] = []
-    log = open(log_path, "w") if log_path else None
+    log = open(log_path, "a" if append_log else "w") if log_path else None
     bar = tqdm(total=config.epochs * len(drafters) * len(modes), desc="batches", unit="batch", disable=not progress)
     try:
         for epoch in range(config.epochs):
@@ -230,12 +234,14 @@ def run_rollout_benchmark(
                     rollouts = rollouts or decoded
                     bar.update(1)
                 rewards = [final_number_reward(decode_text(r.tokens), answers[r.problem_id]) for r in rollouts]
-                metrics.append(epoch_metrics(name, epoch, rollouts, rewards, seconds.get("sequential"), seconds.get("batch")))
+                metrics.append(
+                    epoch_metrics(name, epoch, rollouts, rewards, seconds.get("sequential"), seconds.get("batch"), config.seed)
+                )
                 if not baseline:
                     baseline, baseline_rewards = rollouts, rewards
                 if log:
                     for (problem, k), rollout, reward in zip(jobs, rollouts, rewards):
-                        log.write(json.dumps({"drafter": name, "epoch": epoch, "problem_id": rollout.problem_id, "sample": k,
+                        log.write(json.dumps({"drafter": name, "seed": config.seed, "epoch": epoch, "problem_id": rollout.problem_id, "sample": k,
                                               "prompt": rollout.prompt, "tokens": rollout.tokens, "reward": reward}) + "\n")
                 bar.set_postfix({name: f"{metrics[-1].tokens_per_pass:.2f} tok/pass"})
             policy_update(model, baseline, baseline_rewards, optimizer, config.policy_steps)
@@ -249,15 +255,23 @@ def run_rollout_benchmark(
 def replay(config: SpeculateConfig, records: Iterable[dict]) -> List[EpochMetrics]:
     """Drafters on logged rollouts, verified by exact match (as DAS's offline simulator does): each step emits
     the accepted draft prefix plus the logged next token. Counts passes; no model, no wall time. For greedy
-    rollouts it reproduces the model run's counts, except where the context length would have cut a draft."""
-    by_epoch: Dict[int, List[dict]] = {}
+    rollouts it reproduces the model run's counts, except where the context length would have cut a draft.
+    Each logged RL run (its seed; `config.seed` for logs without one) is replayed with fresh drafters."""
+    by_run: Dict[int, Dict[int, List[dict]]] = {}
     records = list(records)
     logged_by = records[0].get("drafter") if records else None  # every drafter logs the same rollouts
     for record in records:
         if record.get("drafter") == logged_by:
-            by_epoch.setdefault(record["epoch"], []).append(record)
-    if not by_epoch:
+            by_run.setdefault(record.get("seed", config.seed), {}).setdefault(record["epoch"], []).append(record)
+    if not by_run:
         raise ValueError("no logged rollouts to replay")
+    metrics = []
+    for seed, by_epoch in sorted(by_run.items()):
+        metrics += _replay_run(config, seed, by_epoch)
+    return metrics
+
+
+def _replay_run(config: SpeculateConfig, seed: int, by_epoch: Dict[int, List[dict]]) -> List[EpochMetrics]:
     metrics = []
     for spec in config.drafters:
         drafter, budget = build_drafter(spec, config)
@@ -288,5 +302,5 @@ def replay(config: SpeculateConfig, records: Iterable[dict]) -> List[EpochMetric
                 rollouts.append(rollout)
             drafter.finish_epoch([(r.problem_id, r.tokens) for r in rollouts])
             budget.finish_epoch()
-            metrics.append(epoch_metrics(spec.name, epoch, rollouts, [r["reward"] for r in by_epoch[epoch]]))
+            metrics.append(epoch_metrics(spec.name, epoch, rollouts, [r["reward"] for r in by_epoch[epoch]], seed=seed))
     return metrics

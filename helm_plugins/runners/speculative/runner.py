@@ -33,6 +33,15 @@ def ratio_interval(numerators: Sequence[float], denominators: Sequence[float], l
     return float(ratio - half), float(ratio + half)
 
 
+def mean_interval(values: Sequence[float], level: float = 0.95) -> Tuple[float, float]:
+    """t interval of the mean of independent values (e.g. one per seed); (nan, nan) with fewer than 2."""
+    if len(values) < 2:
+        return math.nan, math.nan
+    values = np.asarray(values, float)
+    half = scipy.stats.t.ppf(0.5 + level / 2, len(values) - 1) * values.std(ddof=1) / math.sqrt(len(values))
+    return float(values.mean() - half), float(values.mean() + half)
+
+
 def log_ratio_interval(ratios: Sequence[float], level: float = 0.95) -> Tuple[float, float]:
     """t interval of the geometric mean of paired ratios (e.g. per RL step); (nan, nan) with fewer than 2."""
     if len(ratios) < 2:
@@ -42,18 +51,68 @@ def log_ratio_interval(ratios: Sequence[float], level: float = 0.95) -> Tuple[fl
     return float(math.exp(logs.mean() - half)), float(math.exp(logs.mean() + half))
 
 
+SUMMED_OVER_SEEDS = ("drafter_seconds", "batch_seconds", "rollout_seconds")
+
+
+def _with_time_cut(stats: Dict[str, float]) -> Dict[str, float]:
+    """Adds the rollout time cut, 1 - 1 / batch speedup (DAS's headline: rollout time saved), with the interval
+    the speedup's maps to (a monotone transform)."""
+    if "batch_speedup" in stats:
+        stats["rollout_time_cut"] = 1 - 1 / stats["batch_speedup"]
+        stats["rollout_time_cut_ci_low"] = 1 - 1 / stats.get("batch_speedup_ci_low", math.nan)
+        stats["rollout_time_cut_ci_high"] = 1 - 1 / stats.get("batch_speedup_ci_high", math.nan)
+    return {name: value for name, value in stats.items() if math.isfinite(value)}
+
+
 @dataclass
 class DrafterSummary:
     name: str
-    epochs: List[EpochMetrics]
-    baseline: List[EpochMetrics]
+    epochs: List[EpochMetrics]  # every RL run's steps (one run per seed)
+    baseline: List[EpochMetrics]  # the no-speculation baseline's, in the same order
+
+    @property
+    def seeds(self) -> List[int]:
+        return list(dict.fromkeys(e.seed for e in self.epochs))
+
+    def for_seed(self, seed: int) -> "DrafterSummary":
+        return DrafterSummary(
+            self.name, [e for e in self.epochs if e.seed == seed], [e for e in self.baseline if e.seed == seed]
+        )
 
     def total(self, field: str, epochs: Optional[List[EpochMetrics]] = None) -> float:
         return sum(getattr(e, field) for e in (epochs if epochs is not None else self.epochs))
 
     def stats(self) -> Dict[str, float]:
-        """Pooled over RL steps. Intervals (95%): tokens per pass over problems (the same rollouts for every
-        drafter, so the work is paired), measured batch speedup over RL steps."""
+        """One seed: `run_stats` (intervals over problems and RL steps). Several seeds: every drafter ran on the
+        same work within each seed, and the headline numbers get 95% t intervals over seeds: tokens per pass (mean
+        of the per-seed values), measured batch speedup and speedup one sequence at a time (geometric means of
+        the per-seed speedups), rollout time cut (1 - 1 / batch speedup); other rates are means over seeds,
+        times sums, `max_length` the maximum."""
+        seeds = self.seeds
+        if len(seeds) == 1:
+            return _with_time_cut({**self.run_stats(), "seeds": 1.0})
+        runs = [self.for_seed(seed).run_stats() for seed in seeds]
+        stats: Dict[str, float] = {"seeds": float(len(seeds))}
+        for name in runs[0]:
+            if name.endswith(("_ci_low", "_ci_high")) or not all(name in run for run in runs):
+                continue
+            values = [run[name] for run in runs]
+            if name in SUMMED_OVER_SEEDS:
+                stats[name] = float(sum(values))
+            elif name == "max_length":
+                stats[name] = float(max(values))
+            elif name in ("batch_speedup", "speedup_vs_no_speculation"):
+                stats[name] = float(math.exp(np.mean(np.log(values))))
+                stats[f"{name}_ci_low"], stats[f"{name}_ci_high"] = log_ratio_interval(values)
+            else:
+                stats[name] = float(np.mean(values))
+                if name == "tokens_per_pass":
+                    stats[f"{name}_ci_low"], stats[f"{name}_ci_high"] = mean_interval(values)
+        return _with_time_cut(stats)
+
+    def run_stats(self) -> Dict[str, float]:
+        """One RL run, pooled over its steps. Intervals (95%): tokens per pass over problems (the same rollouts
+        for every drafter, so the work is paired), measured batch speedup over RL steps."""
         tokens, passes = self.total("tokens"), self.total("passes")
         drafted = self.total("drafted")
         baseline_makespan = self.total("makespan_passes", self.baseline)
@@ -119,10 +178,11 @@ def plot(summaries: List[DrafterSummary], path: Path, title: str) -> None:
     import matplotlib.pyplot as plt
 
     figure, axes = plt.subplots(1, 3, figsize=(15, 4))
-    for summary in summaries:
-        epochs = [e.epoch for e in summary.epochs]
-        axes[0].plot(epochs, [e.tokens_per_pass for e in summary.epochs], "o-", label=summary.name)
-        axes[1].plot(epochs, [e.makespan_passes for e in summary.epochs], "o-", label=summary.name)
+    for summary in summaries:  # several seeds: the mean over seeds of each step
+        epochs = sorted({e.epoch for e in summary.epochs})
+        for axis, field in ((axes[0], "tokens_per_pass"), (axes[1], "makespan_passes")):
+            values = [np.mean([getattr(e, field) for e in summary.epochs if e.epoch == epoch]) for epoch in epochs]
+            axis.plot(epochs, values, "o-", label=summary.name)
     for axis in axes[:2]:
         axis.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     axes[0].set(xlabel="RL step", ylabel="accepted tokens per target pass", title="tokens per pass")
@@ -149,10 +209,12 @@ def write_helm_runs(config: SpeculateConfig, summaries: List[DrafterSummary], mo
 
     run_dirs = []
     for summary in summaries:
+        several = len(summary.seeds) > 1  # a replayed log may hold other seeds than the config names
         instances = [
             RunInstance(
-                id=f"epoch{e.epoch}",
-                input=f"RL step {e.epoch}: {e.rollouts} rollouts ({config.problems} problems x {config.rollouts_per_problem})",
+                id=f"seed{e.seed}-epoch{e.epoch}" if several else f"epoch{e.epoch}",
+                input=(f"{f'seed {e.seed}, ' if several else ''}RL step {e.epoch}: {e.rollouts} rollouts "
+                       f"({config.problems} problems x {config.rollouts_per_problem})"),
                 output=f"{e.tokens} tokens in {e.passes} passes, {e.accepted}/{e.drafted} draft tokens accepted",
                 stats={name: getattr(e, name) for name in PER_EPOCH_STATS},
             )
@@ -164,7 +226,8 @@ def write_helm_runs(config: SpeculateConfig, summaries: List[DrafterSummary], mo
             scenario_name="hp_speculate",
             scenario_description=(
                 f"RL rollouts of synthetic arithmetic: {config.problems} problems x {config.rollouts_per_problem} "
-                f"rollouts x {config.epochs} steps, decoded with drafter '{summary.name}' (helm-plugins speculate)."
+                f"rollouts x {config.epochs} steps x {len(summary.seeds)} seed(s), decoded with drafter "
+                f"'{summary.name}' (helm-plugins speculate)."
             ),
             scenario_class="helm_plugins.runners.speculative.runner.run_speculation",
             scenario_args={"drafter": summary.name, "temperature": config.temperature, "mode": mode},
@@ -202,29 +265,42 @@ def run_speculation(
 
         if config.threads:
             torch.set_num_threads(config.threads)
-        torch.manual_seed(config.seed)
-        model, tokenizer = load_policy(config.model)
-        problems = generate_arithmetic_problems(config.problems, config.seed, split="test")
-        prompts = [tokenizer.encode(render_arithmetic_prompt(problem)) for problem in problems]
-        stop_tokens = [tokenizer.eos_token_id] + (tokenizer.encode("\n") if config.stop == "newline" else [])
-        if config.token_cost_ratio is None and any(d.budget == "cost_model" for d in config.drafters):
-            pass_cost = fit_pass_cost(model)
-            config = config.model_copy(update={"token_cost_ratio": pass_cost[1] / pass_cost[0]})
-        metrics = run_rollout_benchmark(
-            config,
-            model,
-            prompts,
-            [problem.answer for problem in problems],
-            tokenizer.decode,
-            stop_tokens,
-            progress=progress,
-            log_path=output_dir / "rollouts.jsonl",
-        )
+        metrics = []
+        for index, seed in enumerate(config.run_seeds):  # one RL run per seed: fresh policy, problems, updates
+            run_config = config.for_seed(seed)
+            torch.manual_seed(seed)
+            model, tokenizer = load_policy(config.model)
+            problems = generate_arithmetic_problems(config.problems, seed, split="test")
+            prompts = [tokenizer.encode(render_arithmetic_prompt(problem)) for problem in problems]
+            stop_tokens = [tokenizer.eos_token_id] + (tokenizer.encode("\n") if config.stop == "newline" else [])
+            if config.token_cost_ratio is None and any(d.budget == "cost_model" for d in config.drafters):
+                pass_cost = fit_pass_cost(model)  # the same policy architecture for every seed: fitted once
+                config = config.model_copy(update={"token_cost_ratio": pass_cost[1] / pass_cost[0]})
+                run_config = config.for_seed(seed)
+            metrics += run_rollout_benchmark(
+                run_config,
+                model,
+                prompts,
+                [problem.answer for problem in problems],
+                tokenizer.decode,
+                stop_tokens,
+                progress=progress,
+                log_path=output_dir / "rollouts.jsonl",
+                append_log=index > 0,
+            )
         mode = "model"
     (output_dir / "config.json").write_text(json.dumps(config.model_dump(mode="json"), indent=2))
     summaries = summarize(metrics)
     history = {"pass_cost": pass_cost, "epochs": [m.as_dict() for m in metrics]}
     (output_dir / "history.json").write_text(json.dumps(history, indent=1))
+    report = {  # the headline numbers (intervals over seeds with several) and each seed's own
+        summary.name: {
+            "stats": summary.stats(),
+            "per_seed": {str(seed): _with_time_cut(summary.for_seed(seed).run_stats()) for seed in summary.seeds},
+        }
+        for summary in summaries
+    }
+    (output_dir / "summary.json").write_text(json.dumps(report, indent=1))
     plot_path = output_dir / "speculation.png"
     plot(summaries, plot_path, f"{config.run_name}: {mode}, temperature {config.temperature}")
     if suite_dir is not None:

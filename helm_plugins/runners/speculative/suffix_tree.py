@@ -13,9 +13,15 @@ independent of how many tokens are stored. Memory is at most max_depth nodes per
 share nodes).
 
 This is the structure of SuffixDecoding (arXiv 2411.04975) and of DAS's per-problem drafter (arXiv 2511.13841),
-re-implemented with plain (not path-compressed) nodes.
+re-implemented with plain (not path-compressed) nodes, twice: `PySuffixTree` in pure Python, and the same
+structure compiled (`_suffix_tree.c`, built by the package's install when a C compiler is there) behind
+`CompiledSuffixTree`, which gives the same counts, matches and drafts operation by operation (children keep
+their insertion order, so ties resolve alike) at a fraction of the time and memory. `SuffixTree` and
+`WindowedSuffixTree` are the compiled ones when the extension imports, else the pure-Python ones (set
+HELM_PLUGINS_PURE_PYTHON_SUFFIX_TREE=1 to force those).
 """
 
+import os
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Dict, Hashable, List, Optional, Sequence, Tuple
@@ -48,7 +54,7 @@ class Draft:
         return sum(self.probabilities)
 
 
-class SuffixTree:
+class PySuffixTree:
     def __init__(self, max_depth: int = 32):
         if max_depth < 1:
             raise ValueError(f"max_depth must be at least 1, got {max_depth}")
@@ -193,7 +199,50 @@ class SuffixTree:
         return draft
 
 
-class WindowedSuffixTree(SuffixTree):
+class CompiledSuffixTree:
+    """`PySuffixTree`'s interface over the compiled tree; `match` returns a node number instead of a node."""
+
+    def __init__(self, max_depth: int = 32):
+        if _compiled is None:
+            raise ImportError("the compiled suffix tree (helm_plugins.runners.speculative._suffix_tree_c) is not built")
+        self._tree = _compiled.Tree(max_depth)
+        self.max_depth = max_depth
+        self.sequences: Dict[Hashable, int] = {}  # sequence id -> its handle in the compiled tree
+
+    @property
+    def num_tokens(self) -> int:
+        return self._tree.num_tokens
+
+    @property
+    def num_nodes(self) -> int:
+        return self._tree.num_nodes
+
+    def memory_bytes(self) -> int:
+        """Bytes the compiled tree has allocated (nodes, hash table, stored sequences)."""
+        return self._tree.memory_bytes()
+
+    def extend(self, sequence_id: Hashable, tokens: Sequence[int]) -> None:
+        """Append tokens to a stored sequence (a new id starts a new sequence)."""
+        handle = self.sequences.get(sequence_id)
+        if handle is None:
+            handle = self.sequences[sequence_id] = self._tree.new_sequence()
+        self._tree.extend(handle, tokens)
+
+    def remove(self, sequence_id: Hashable) -> None:
+        self._tree.remove(self.sequences.pop(sequence_id))
+
+    def match(self, context: Sequence[int]) -> Tuple[Optional[int], int]:
+        return self._tree.match(context)
+
+    def count(self, tokens: Sequence[int]) -> int:
+        return self._tree.count(tokens)
+
+    def speculate(self, context: Sequence[int], max_tokens: int, min_probability: float = 0.1) -> Draft:
+        tokens, probabilities, match_length = self._tree.speculate(context, max_tokens, min_probability)
+        return Draft(tokens, probabilities, match_length)
+
+
+class _Window:
     """A suffix tree of the most recent `window` sequences: adding one more evicts the oldest."""
 
     def __init__(self, max_depth: int = 32, window: int = 1000):
@@ -210,3 +259,21 @@ class WindowedSuffixTree(SuffixTree):
         self._order.append(sequence_id)
         while len(self._order) > self.window:
             self.remove(self._order.popleft())
+
+
+class PyWindowedSuffixTree(_Window, PySuffixTree):
+    pass
+
+
+class CompiledWindowedSuffixTree(_Window, CompiledSuffixTree):
+    pass
+
+
+try:
+    from helm_plugins.runners.speculative import _suffix_tree_c as _compiled
+except ImportError:  # no C compiler at install time: the pure-Python tree
+    _compiled = None
+
+COMPILED = _compiled is not None and not os.environ.get("HELM_PLUGINS_PURE_PYTHON_SUFFIX_TREE")
+SuffixTree = CompiledSuffixTree if COMPILED else PySuffixTree
+WindowedSuffixTree = CompiledWindowedSuffixTree if COMPILED else PyWindowedSuffixTree

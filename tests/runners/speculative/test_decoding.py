@@ -153,3 +153,24 @@ def test_batch_decoding_compacts_rejected_positions_and_finishes_ragged_sequence
     assert [r.tokens for r in batch.rollouts] == [r.tokens for r in alone]
     assert {r.finished_by for r in batch.rollouts} == {"length", "context"}  # the 15-token prompt hits the context
 
+
+
+def test_decoding_passes_the_cache_by_the_supported_keyword(small_model):
+    """No deprecated keyword reaches the model (transformers warns with a FutureWarning), and a model whose
+    forward still takes `past_key_values` gets its cache under that name."""
+    import warnings
+
+    from helm_plugins.runners.speculative.decoding import cache_argument
+
+    decoder = SpeculativeDecoder(small_model, 1.0, max_new_tokens=6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        decoder.generate(0, [1, 2], FixedDrafter([3, 4]), UniformBudget(2), seed=1)
+        decoder.generate_batch([(0, [1, 2], 1), (1, [3], 2)], FixedDrafter([3, 4]), UniformBudget(2))
+
+    class Older(torch.nn.Module):
+        def forward(self, input_ids=None, attention_mask=None, past_key_values=None, use_cache=None):
+            raise NotImplementedError
+
+    assert cache_argument(Older()) == "past_key_values"
+    assert cache_argument(small_model) in ("cache", "past_key_values")
