@@ -24,7 +24,7 @@ export TOKENIZERS_PARALLELISM := false
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
+$(VENV)/.installed: pyproject.toml helm_plugins/runners/speculative/_suffix_tree.c | $(BIN)/python
 	$(BIN)/python -m pip install --progress-bar off -e '.[test,ray]'
 	touch $@
 
