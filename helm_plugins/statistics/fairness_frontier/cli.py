@@ -108,7 +108,8 @@ def study(args: argparse.Namespace) -> int:
     result = run_study(config, output, progress=not args.no_progress)
     summary, first = result["summary"], next(iter(result["per_seed"].values()))
     held = first["held_out"]
-    print(f"{summary['seeds']} seeds; fits on widths {config.widths[:-1]} x D {config.train_sizes[:-1]}, held out: "
+    print(f"{summary['seeds']} seeds; fits on widths {config.widths[:-1]} x D {config.train_sizes[:-1]} "
+          f"(C4 {'fitted' if config.c4 is None else f'fixed at {config.c4}'}), held out: "
           f"width {config.widths[-1]} ({held['parameters']:,} parameters) at D = {held['train_size']:,}")
     print("mean |BCE error| on the held-out frontier, mean over seeds with 95% t interval:")
     for name, label in (("scaling", "scaling law, all small frontier points"),
@@ -117,7 +118,7 @@ def study(args: argparse.Namespace) -> int:
         print(f"  {label:42s} {_interval(summary[f'{name}_mean_abs'])}")
     for name in ("scaling", "seven"):
         print(f"  {name} - baseline (paired)                  {_interval(summary[f'{name}_minus_baseline'])}")
-    for name in ("scaling", "seven"):
+    for name in ("scaling", "seven", "baseline"):
         rate = summary[f"{name}_frontiers_below"]
         print(f"{name}: held-out frontiers below the prediction (more than half their points) in {rate['count']} of "
               f"{rate['of']} seeds, rate {rate['rate']:.2f} [{rate['ci_low']:.2f}, {rate['ci_high']:.2f}] "

@@ -11,7 +11,7 @@ the largest width at the largest D is held out (N+, D+). Three fits predict its 
 - baseline: the size-independent curve (C2 = 0) on every small frontier point: "the frontier does not move".
 
 Reported over seeds: each fit's mean absolute BCE error on the held-out frontier (paired differences against the
-baseline with t intervals), the share of held-out frontier points below the scaling prediction (a mean with a
+baseline with t intervals), the share of held-out frontier points below each prediction (a mean with a
 t interval) and the rate of held-out frontiers that lie below it (more than half of their points; a
 Clopper-Pearson interval over the seeds, which are independent replications).
 """
@@ -47,6 +47,8 @@ class FairnessStudyConfig(BaseModel):
     seeds: List[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4, 5], min_length=2)
     few_models: int = Field(7, ge=6, description="models in the few-small-models fit (7: one per constant)")
     starts: int = Field(8, gt=0, description="random starts of each SLSQP fit")
+    c4: Optional[float] = Field(None, gt=0, description="the data exponent C4: fitted when None, else fixed "
+                                "(the paper's appendix often fixes it at 0.5)")
 
     @model_validator(mode="after")
     def _grids(self) -> "FairnessStudyConfig":
@@ -95,7 +97,8 @@ def _errors(fit: FrontierFit, held: np.ndarray, n: float, d: float) -> dict:
             "outside_domain": int((~finite).sum())}
 
 
-def analyse_seed(runs: Sequence[dict], few_models: int = 7, starts: int = 12, seed: int = 0) -> dict:
+def analyse_seed(runs: Sequence[dict], few_models: int = 7, starts: int = 12, seed: int = 0,
+                 c4: Optional[float] = None) -> dict:
     """One seed's runs (dicts with parameters, train_size, dp_gap, bce): frontiers per (N, D), the three fits
     on the small pairs and their errors on the held-out (N+, D+) frontier."""
     sizes = sorted({r["parameters"] for r in runs})
@@ -115,12 +118,12 @@ def analyse_seed(runs: Sequence[dict], few_models: int = 7, starts: int = 12, se
     small = {pair: hull for pair, hull in frontiers.items() if pair[0] < sizes[-1] and pair[1] < datas[-1]}
     rows = np.array([(delta, loss, n, d) for (n, d), hull in small.items() for delta, loss in hull])
     fits = {
-        "scaling": fit_frontier(rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3], fixed_c4=None, starts=starts, seed=seed),
-        "baseline": fit_frontier(rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3], fixed_c4=None, starts=starts, seed=seed,
+        "scaling": fit_frontier(rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3], fixed_c4=c4, starts=starts, seed=seed),
+        "baseline": fit_frontier(rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3], fixed_c4=c4, starts=starts, seed=seed,
                                  size_independent=True),
     }
     few = np.array([(delta, loss, n, d) for (n, d), delta, loss in few_model_points(small, few_models)])
-    fits["seven"] = fit_frontier(few[:, 0], few[:, 1], few[:, 2], few[:, 3], fixed_c4=None, starts=starts, seed=seed)
+    fits["seven"] = fit_frontier(few[:, 0], few[:, 1], few[:, 2], few[:, 3], fixed_c4=c4, starts=starts, seed=seed)
     held = frontiers[held_pair]
     return {
         "held_out": {"parameters": held_pair[0], "train_size": held_pair[1], "frontier": held.tolist()},
@@ -152,7 +155,7 @@ def summarise(seeds: Dict[int, dict], level: float = 0.95) -> dict:
         paired = [r["errors"][name]["mean_abs"] - r["errors"]["baseline"]["mean_abs"] for r in results
                   if r["errors"][name]["mean_abs"] is not None and r["errors"]["baseline"]["mean_abs"] is not None]
         summary[f"{name}_minus_baseline"] = t_interval(paired, level)
-    for name in ("scaling", "seven"):
+    for name in ("scaling", "seven", "baseline"):
         shares = [r["errors"][name]["share_below"] for r in results]
         summary[f"{name}_share_below"] = t_interval(shares, level)
         below = sum(1 for s in shares if s is not None and s > 0.5)
@@ -188,7 +191,7 @@ def run_study(config: FairnessStudyConfig, output_dir: Path, progress: bool = Tr
                 for lam in config.lambdas:
                     runs.append({**train_one(demo, (subset, validation, test), width, lam, seed), "train_size": d})
             path.write_text("".join(json.dumps(r) + "\n" for r in runs))
-        per_seed[seed] = analyse_seed(runs, config.few_models, config.starts, seed)
+        per_seed[seed] = analyse_seed(runs, config.few_models, config.starts, seed, config.c4)
     result = {"config": config.model_dump(), "summary": summarise(per_seed), "per_seed": {str(k): v for k, v in per_seed.items()}}
     (output_dir / "study.json").write_text(json.dumps(result, indent=1))
     plot_study(per_seed, output_dir / "fairness_study.png")

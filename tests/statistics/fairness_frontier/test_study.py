@@ -84,5 +84,8 @@ def test_study_through_the_cli_with_tiny_models(tmp_path, capsys):
     assert result["summary"]["seeds"] == 2 and (tmp_path / "study" / "fairness_study.png").is_file()
     runs = [json.loads(line) for line in (tmp_path / "study" / "runs_seed0.jsonl").read_text().splitlines()]
     assert len(runs) == (2 * 2 + 1) * 5 and {r["train_size"] for r in runs} == {150, 300, 580}
+    assert main(args + [item for s in sets + ["c4=0.5"] for item in ("--set", s)]) == 0  # the seeds' runs are reused
+    fixed = json.loads((tmp_path / "study" / "study.json").read_text())["per_seed"]["0"]["fits"]
+    assert {fit["C4"] for fit in fixed.values()} == {0.5} and "C4 fixed at 0.5" in capsys.readouterr().out
     assert main(args + ["--set", "train_sizes=[300,150,580]"]) == 2
     assert "strictly increasing" in capsys.readouterr().err
