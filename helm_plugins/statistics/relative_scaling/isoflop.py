@@ -146,6 +146,17 @@ class IsoFlopConfig(BaseModel):
         return self
 
 
+def next_width(widths: Sequence[int], losses: Sequence[float], ladder: Sequence[int]) -> Optional[int]:
+    """The ladder's next width beyond the window's edge where the lowest loss sits, or None when the minimum is
+    inside the window (or the ladder has no width on that side)."""
+    best = int(np.argmin(losses))
+    side = -1 if best == 0 else 1 if best == len(widths) - 1 else 0
+    if not side or widths[best] not in ladder:
+        return None
+    index = list(ladder).index(widths[best]) + side
+    return ladder[index] if 0 <= index < len(ladder) else None
+
+
 def _base_overrides(config: IsoFlopConfig, corpus: Path) -> List[str]:
     return [
         f"seed={config.seed}", "data.source=jsonl", f"data.paths=[{corpus}]", "data.packing=document",
@@ -250,18 +261,16 @@ class IsoFlopSuite:
     def run(self) -> List[dict]:
         """Train every budget's window, extend windows whose lowest loss is at an edge, return the scored rows."""
         windows = {b: self.first_window(b) for b in self.config.budgets}
-        ladder = self.config.widths
         while True:
             records = self.train(windows)
             extended = False
             for budget, widths in windows.items():
                 losses = [records[budget, w]["final_val_loss"] if records[budget, w]["status"] == "done" else math.inf
                           for w in widths]
-                best = int(np.argmin(losses))
-                side = -1 if best == 0 else 1 if best == len(widths) - 1 else 0
-                edge = ladder.index(widths[best])
-                if side and 0 <= edge + side < len(ladder) and self.steps(budget, ladder[edge + side]) >= self.config.min_steps:
-                    widths.insert(0 if side < 0 else len(widths), ladder[edge + side])
+                usable = [w for w in self.config.widths if self.steps(budget, w) >= self.config.min_steps]
+                new = next_width(widths, losses, usable)
+                if new is not None:
+                    widths.insert(0 if new < widths[0] else len(widths), new)
                     extended = True
             if not extended:
                 break

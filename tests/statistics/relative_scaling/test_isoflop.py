@@ -8,6 +8,7 @@ from helm_plugins.statistics.relative_scaling.isoflop import (
     analyse_optima,
     budget_optimum,
     compute_optimal,
+    next_width,
 )
 
 BUDGETS = (1e18, 3e18, 1e19, 3e19, 1e20)
@@ -115,3 +116,12 @@ def test_isoflop_suite_through_the_cli_with_tiny_models(tmp_path, capsys):
     assert main(args) == 0  # finished runs are reused
     assert len(list((tmp_path / "iso" / "sweep" / "runs").iterdir())) == trained
     assert json.loads((tmp_path / "iso" / "results.json").read_text())["relative"] == result["relative"]
+
+
+def test_a_window_grows_toward_the_side_of_its_lowest_loss():
+    ladder = [6, 8, 12, 16, 24]
+    assert next_width([8, 12, 16], [2.0, 2.1, 2.3], ladder) == 6  # lowest at the small end: one size smaller
+    assert next_width([8, 12, 16], [2.3, 2.1, 2.0], ladder) == 24  # at the large end: the next larger
+    assert next_width([8, 12, 16], [2.3, 2.0, 2.1], ladder) is None  # inside: done
+    assert next_width([6, 8, 12], [2.0, 2.1, 2.3], ladder) is None  # the ladder ends
+    assert next_width([12, 16, 24], [2.3, 2.1, float("inf")], ladder) is None  # a diverged edge run is not a minimum
