@@ -1,6 +1,7 @@
 """`helm-plugins fairness-frontier`: loss-fairness Pareto frontiers, their scaling-law fit and extrapolation.
 
     helm-plugins fairness-frontier --demo --suite demo        # the paper's stress test with MLPs of four widths
+    helm-plugins fairness-frontier --study                    # model and data size varied, six seeds, held-out (N+, D+)
     helm-plugins fairness-frontier --models models.jsonl --train-size 6500
     helm-plugins fairness-frontier --from-suite S --contested org/model [--delta 0.02]   # finished hp_fairness runs
 
@@ -21,6 +22,8 @@ GROUP = "hp_fairness_frontier"
 def add_parser(subparsers) -> None:
     parser = add_subcommand(subparsers, "fairness-frontier", "fit the loss-fairness frontier scaling law and extrapolate it (CPU demo or a models file)", __doc__, run)
     parser.add_argument("--demo", action="store_true", help="train the stress-test MLPs here (a few minutes)")
+    parser.add_argument("--study", action="store_true", help="the extrapolation study over model and data sizes and "
+                        "several seeds: scaling fit, seven-model fit and size-independent baseline (a few minutes)")
     parser.add_argument("--models", type=Path, help="JSONL of trained models (parameters, lambda, dp_gap, bce)")
     parser.add_argument("--train-size", type=int, help="training examples D of the models file")
     parser.add_argument("--from-suite", metavar="SUITE", help="the frontier across the models of SUITE's hp_fairness runs")
@@ -50,10 +53,12 @@ def run(args: argparse.Namespace) -> int:
     from helm_plugins.common.configs import load_yaml_config
     from helm_plugins.statistics.fairness_frontier.demo import FairnessDemoConfig, analyse, run_demo
 
-    if sum(map(bool, (args.demo, args.models, args.from_suite))) != 1:
-        raise ValueError("give one of --demo, --models or --from-suite")
+    if sum(map(bool, (args.demo, args.study, args.models, args.from_suite))) != 1:
+        raise ValueError("give one of --demo, --study, --models or --from-suite")
     if args.from_suite:
         return from_suite(args)
+    if args.study:
+        return study(args)
     output = args.output or Path("fairness_frontier_output") / ("demo" if args.demo else args.models.stem)
     if args.demo:
         config = load_yaml_config(FairnessDemoConfig, None, None, args.config, args.overrides)
@@ -83,6 +88,42 @@ def run(args: argparse.Namespace) -> int:
     if suite_dir(args):
         write_helm_runs(suite_dir(args), runs, result, "demo" if args.demo else args.models.stem)
     print(f"report: {output}/results.json, {output}/fairness_frontier.png")
+    return 0
+
+
+def _interval(summary: dict, digits: int = 4) -> str:
+    if summary["mean"] is None:
+        return "n/a"
+    if summary["ci_low"] is None:
+        return f"{summary['mean']:.{digits}f}"
+    return f"{summary['mean']:+.{digits}f} [{summary['ci_low']:+.{digits}f}, {summary['ci_high']:+.{digits}f}]"
+
+
+def study(args: argparse.Namespace) -> int:
+    from helm_plugins.common.configs import load_yaml_config
+    from helm_plugins.statistics.fairness_frontier.study import FairnessStudyConfig, run_study
+
+    config = load_yaml_config(FairnessStudyConfig, None, None, args.config, args.overrides)
+    output = args.output or Path("fairness_frontier_output") / "study"
+    result = run_study(config, output, progress=not args.no_progress)
+    summary, first = result["summary"], next(iter(result["per_seed"].values()))
+    held = first["held_out"]
+    print(f"{summary['seeds']} seeds; fits on widths {config.widths[:-1]} x D {config.train_sizes[:-1]} "
+          f"(C4 {'fitted' if config.c4 is None else f'fixed at {config.c4}'}), held out: "
+          f"width {config.widths[-1]} ({held['parameters']:,} parameters) at D = {held['train_size']:,}")
+    print("mean |BCE error| on the held-out frontier, mean over seeds with 95% t interval:")
+    for name, label in (("scaling", "scaling law, all small frontier points"),
+                        ("seven", f"scaling law, {config.few_models} small models"),
+                        ("baseline", "size-independent baseline (C2 = 0)")):
+        print(f"  {label:42s} {_interval(summary[f'{name}_mean_abs'])}")
+    for name in ("scaling", "seven"):
+        print(f"  {name} - baseline (paired)                  {_interval(summary[f'{name}_minus_baseline'])}")
+    for name in ("scaling", "seven", "baseline"):
+        rate = summary[f"{name}_frontiers_below"]
+        print(f"{name}: held-out frontiers below the prediction (more than half their points) in {rate['count']} of "
+              f"{rate['of']} seeds, rate {rate['rate']:.2f} [{rate['ci_low']:.2f}, {rate['ci_high']:.2f}] "
+              f"(Clopper-Pearson); share of points below {_interval(summary[f'{name}_share_below'], 2)}")
+    print(f"report: {output}/study.json, {output}/fairness_study.png")
     return 0
 
 

@@ -86,6 +86,21 @@ def frontier_loss(delta, n, d, params) -> np.ndarray:
     return C1 + C2 * (np.asarray(n, dtype=float) ** -C3 + np.asarray(d, dtype=float) ** -C4) + c * shape
 
 
+def frontier_jacobian(delta, n, d, params) -> np.ndarray:
+    """d Loss / d (C1, C2, C3, C4, c, c', c'') at each point, shape (points, 7): the fit's exact gradients."""
+    C1, C2, C3, C4, c, c1, c2 = params
+    delta = np.asarray(delta, dtype=float)
+    n, d = np.broadcast_to(np.asarray(n, dtype=float), delta.shape), np.broadcast_to(np.asarray(d, dtype=float), delta.shape)
+    mu = c2 - delta
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shape = -c1 * np.log(mu) - (1 - c1) * np.log(1 - mu) + c1 * (1 - mu) / (2 * mu) + (1 - c1) * mu / (2 * (1 - mu))
+        d_c1 = -np.log(mu) + np.log(1 - mu) + (1 - mu) / (2 * mu) - mu / (2 * (1 - mu))
+        d_mu = -c1 / mu + (1 - c1) / (1 - mu) - c1 / (2 * mu**2) + (1 - c1) / (2 * (1 - mu) ** 2)
+    n_term, d_term = n**-C3, d**-C4
+    return np.column_stack([np.ones_like(delta), n_term + d_term, -C2 * np.log(n) * n_term, -C2 * np.log(d) * d_term,
+                            shape, c * d_c1, c * d_mu])
+
+
 @dataclass
 class FrontierFit:
     C1: float
@@ -140,21 +155,30 @@ def fit_frontier(
         C4 = fixed_c4 if fixed_c4 is not None else x[6]
         return (C1, C2, C3, C4, c, c1, c2)
 
+    columns = [0, 1, 2, 4, 5, 6] + ([] if fixed_c4 is not None else [3])  # the free constants, in the order of x
+
     def objective(x):
         residual = frontier_loss(delta, n, d, unpack(x)) - loss
         return float(np.mean(residual**2)) if np.all(np.isfinite(residual)) else 1e6
 
+    def gradient(x):
+        residual = frontier_loss(delta, n, d, unpack(x)) - loss
+        if not np.all(np.isfinite(residual)):
+            return np.zeros(len(x))
+        return 2 * frontier_jacobian(delta, n, d, unpack(x))[:, columns].T @ residual / len(residual)
+
     bounds = [(-10, 10), (0, 0) if size_independent else (0, 1e4), (0.05, 3), (0, 1), (0, 1), (high + 1e-3, low + 1 - 1e-3)]
     if fixed_c4 is None:
         bounds.append((0.05, 3))
-    constraints = [{"type": "ineq", "fun": lambda x: loss - frontier_loss(delta, n, d, unpack(x))}] if conservative else []
+    constraints = [{"type": "ineq", "fun": lambda x: loss - frontier_loss(delta, n, d, unpack(x)),
+                    "jac": lambda x: -frontier_jacobian(delta, n, d, unpack(x))[:, columns]}] if conservative else []
     rng = np.random.default_rng(seed)
     best = None
     for _ in range(starts):
         x0 = [rng.uniform(lo, hi) for lo, hi in bounds]
         x0[1] = 0.0 if size_independent else rng.uniform(0, 10)
         x0[0] = loss.min() - rng.uniform(0, 0.5)
-        result = minimize(objective, x0, method="SLSQP", bounds=bounds, constraints=constraints,
+        result = minimize(objective, x0, jac=gradient, method="SLSQP", bounds=bounds, constraints=constraints,
                           options={"maxiter": 500, "ftol": 1e-12})
         violation = float(np.max(frontier_loss(delta, n, d, unpack(result.x)) - loss))
         feasible = violation <= 1e-6 or not conservative

@@ -1,6 +1,7 @@
 """`helm-plugins relative-scaling`: per-subgroup power laws and the relative scaling law between two subgroups.
 
     helm-plugins relative-scaling --demo                 # GPTs at five compute budgets, frequent vs rare dialect
+    helm-plugins relative-scaling --isoflop              # IsoFLOP suite: >= 3 sizes per budget, compute-optimal points
     helm-plugins relative-scaling --models models.jsonl --subgroup rare --baseline frequent
     helm-plugins relative-scaling --models models.jsonl --subgroups a,b,c,d --baseline frequent   # FDR control
 
@@ -27,6 +28,8 @@ def add_parser(subparsers) -> None:
         subparsers, "relative-scaling", "fit relative scaling laws between subgroups (CPU demo or a models file)", __doc__, run
     )
     parser.add_argument("--demo", action="store_true", help="train the demo GPTs here (about 2 minutes)")
+    parser.add_argument("--isoflop", action="store_true",
+                        help="train an IsoFLOP suite here (>= 3 sizes per budget, four budgets; a few minutes)")
     parser.add_argument("--models", type=Path, help="JSONL of models: flops and per-subgroup errors")
     parser.add_argument("--from-suite", help="read a model family's finished HELM runs from this suite (with --compute)")
     parser.add_argument("--compute", type=Path, help="CSV model,flops of the family (with --from-suite)")
@@ -43,10 +46,12 @@ def run(args: argparse.Namespace) -> int:
     from helm_plugins.common.configs import load_yaml_config
     from helm_plugins.statistics.relative_scaling.demo import RelativeScalingDemoConfig, analyse, run_demo
 
-    if sum(map(bool, (args.demo, args.models, args.from_suite))) != 1:
-        raise ValueError("give one of --demo, --models or --from-suite")
+    if sum(map(bool, (args.demo, args.isoflop, args.models, args.from_suite))) != 1:
+        raise ValueError("give one of --demo, --isoflop, --models or --from-suite")
     if args.subgroups:
         return run_many(args)
+    if args.isoflop:
+        return run_isoflop_suite(args)
     label = "demo" if args.demo else args.models.stem if args.models else args.from_suite
     output = args.output or Path("relative_scaling_output") / label
     names = (args.subgroup, args.baseline)
@@ -82,16 +87,49 @@ def run(args: argparse.Namespace) -> int:
             output,
             source=f"{args.models}: ",
         )
-    for name, law in result["power_laws"].items():
-        print(f"{name}: E = {law['alpha']:.4g} F^-{law['beta']:.4f} (R^2 {law['r_squared']:.3f})")
-    rel = result["relative"]
-    print(f"relative law {rel['subgroup']} / {rel['baseline']}: G = {rel['gamma']:.4g} F^{rel['delta_beta']:+.4f}, "
-          f"95% interval [{rel['ci_low']:+.4f}, {rel['ci_high']:+.4f}]: {rel['label']}")
+    print_laws(result)
     if suite_dir(args):
         write_helm_runs(suite_dir(args), result, baseline=names[1], subgroup=names[0])
     print(f"report: {output}/results.json, {output}/relative_scaling.png")
     if args.demo:
         print_helm_route(output, result["models"])
+    return 0
+
+
+def print_laws(result: dict, where: str = "", compute: str = "F", family: str = "") -> dict:
+    """Print the per-subgroup power laws and the relative law with its interval; returns the relative law."""
+    for name, law in result["power_laws"].items():
+        interval = f", beta 95% interval [{law['beta_ci_low']:.4f}, {law['beta_ci_high']:.4f}]" if "beta_ci_low" in law else ""
+        print(f"{name}{where}: E = {law['alpha']:.4g} {compute}^-{law['beta']:.4f} (R^2 {law['r_squared']:.3f}{interval})")
+    rel = result["relative"]
+    print(f"relative law {rel['subgroup']} / {rel['baseline']}{family}: G = {rel['gamma']:.4g} "
+          f"{compute}^{rel['delta_beta']:+.4f}, 95% interval [{rel['ci_low']:+.4f}, {rel['ci_high']:+.4f}]: {rel['label']}")
+    return rel
+
+
+def run_isoflop_suite(args: argparse.Namespace) -> int:
+    from helm_plugins.common.configs import load_yaml_config
+    from helm_plugins.statistics.relative_scaling.isoflop import IsoFlopConfig, run_isoflop
+
+    config = load_yaml_config(IsoFlopConfig, None, None, args.config, args.overrides)
+    output = args.output or Path("relative_scaling_output") / "isoflop"
+    result = run_isoflop(config, output, progress=not args.no_progress)
+    print(f"{len(result['runs'])} runs over {len(result['optima'])} budgets; compute-optimal size per budget "
+          "(vertex of the loss parabola in log N):")
+    print(f"{'budget':>9s} {'sizes':>24s} {'N*':>9s} {'loss*':>7s} {'rare*':>7s} {'frequent*':>9s}")
+    for o in result["optima"]:
+        sizes = ",".join(f"{s / 1e3:.0f}k" for s in o["sizes"])
+        flag = "" if o["inside"] else "  (at the edge of its sizes)"
+        print(f"{o['budget']:9.3g} {sizes:>24s} {o['n_opt']:9.0f} {o['loss_opt']:7.3f} {o['errors']['rare']:7.3f} "
+              f"{o['errors']['frequent']:9.3f}{flag}")
+    a = result["n_opt_exponent"]
+    print(f"N* = k C^a: a = {a['a']:.3f}, 95% interval [{a['ci_low']:.3f}, {a['ci_high']:.3f}]")
+    rel = print_laws(result, " at the optima", "C", " over the compute-optimal models")
+    if suite_dir(args):
+        models = [{"model": f"helm-plugins/isoflop-optimum-{o['budget']:.2g}", "flops": o["flops"], **o["errors"]}
+                  for o in result["optima"]]
+        write_helm_runs(suite_dir(args), {"relative": rel, "models": models}, baseline="frequent", subgroup="rare")
+    print(f"report: {output}/results.json, {output}/isoflop.png, {output}/compute_optimal.jsonl")
     return 0
 
 

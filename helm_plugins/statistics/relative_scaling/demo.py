@@ -10,7 +10,7 @@ import json
 import random
 import re
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -51,29 +51,28 @@ class RelativeScalingDemoConfig(BaseModel):
 
 
 @torch.no_grad()
-def dialect_losses(trainer, documents: List[str]) -> np.ndarray:
-    """Mean token loss of each held-out document under the trained model."""
+def dialect_losses(model, tokenizer, context_length: int, documents: List[str]) -> np.ndarray:
+    """Mean token loss of each held-out document under a trained GPT of the pretraining runner."""
     from helm_plugins.runners.pretrain.data import IGNORE_INDEX, Batches, build_rows, encode_documents
 
-    rows = build_rows(encode_documents(trainer.tokenizer, documents), "document", trainer.config.model.context_length)
-    batches = Batches(rows, min(len(rows), 64), 0, trainer.tokenizer.eos_token_id)
-    trainer.model.eval()
+    rows = build_rows(encode_documents(tokenizer, documents), "document", context_length)
+    batches = Batches(rows, min(len(rows), 64), 0, tokenizer.eos_token_id)
+    model.eval()
     losses = []
     for x, y in batches.sequential_batches(len(rows)):
-        logits, _ = trainer.model(x)
+        logits, _ = model(x)
         token_loss = torch.nn.functional.cross_entropy(logits.transpose(1, 2), y, reduction="none")
         mask = y != IGNORE_INDEX
         losses += ((token_loss * mask).sum(1) / mask.sum(1)).tolist()
     return np.array(losses)
 
 
-def run_demo(config: RelativeScalingDemoConfig, output_dir: Path, progress: bool = True) -> dict:
-    from helm_plugins.runners.pretrain.config import load_config
-    from helm_plugins.runners.pretrain.recipes import export_checkpoint
-    from helm_plugins.runners.pretrain.trainer import Trainer
+def write_corpus(config, output_dir: Path) -> Tuple[Path, Dict[str, List[str]]]:
+    """The training corpus (a `rare_share` of the stories in the rare dialect) as corpus.jsonl and the held-out
+    stories of each dialect, also written as held_out.jsonl (the texts of the family's hp_text_loss runs).
+    `config` has documents, rare_share, held_out and seed."""
     from helm_plugins.synthetic.stories import generate_stories
 
-    output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     rng = random.Random(config.seed)
     stories = generate_stories(config.documents + 2 * config.held_out, f"relative-scaling:{config.seed}")
@@ -82,10 +81,19 @@ def run_demo(config: RelativeScalingDemoConfig, output_dir: Path, progress: bool
     corpus = output_dir / "corpus.jsonl"
     corpus.write_text("".join(json.dumps({"text": to_dialect(s) if i in rare else s}) + "\n" for i, s in enumerate(train)))
     held_out = {"frequent": held[: config.held_out], "rare": [to_dialect(s) for s in held[config.held_out :]]}
-    # the same held-out texts and the checkpoints, for the family's runs through helm-run (hp_text_loss)
     (output_dir / "held_out.jsonl").write_text("".join(
         json.dumps({"id": f"{name}{i}", "text": text, "subgroup": name}) + "\n"
         for name, texts in held_out.items() for i, text in enumerate(texts)))
+    return corpus, held_out
+
+
+def run_demo(config: RelativeScalingDemoConfig, output_dir: Path, progress: bool = True) -> dict:
+    from helm_plugins.runners.pretrain.config import load_config
+    from helm_plugins.runners.pretrain.recipes import export_checkpoint
+    from helm_plugins.runners.pretrain.trainer import Trainer
+
+    output_dir = Path(output_dir)
+    corpus, held_out = write_corpus(config, output_dir)
     rows = []
     for steps in tqdm(config.steps, desc="budgets", disable=not progress):
         overrides = [
@@ -102,7 +110,7 @@ def run_demo(config: RelativeScalingDemoConfig, output_dir: Path, progress: bool
         row = {"steps": steps, "parameters": result.num_parameters, "tokens": result.tokens,
                "flops": 6.0 * result.num_parameters * result.tokens, "model": f"huggingface/budget{steps}"}
         for name, documents in held_out.items():
-            losses = dialect_losses(trainer, documents)
+            losses = dialect_losses(trainer.model, trainer.tokenizer, trainer.config.model.context_length, documents)
             row[name] = float(losses.mean())
             row[f"{name}_items"] = losses.tolist()
         rows.append(row)

@@ -41,7 +41,7 @@ def test_demo_through_the_cli_writes_report_plot_and_helm_runs(tmp_path, capsys)
 
 def test_cli_rejects_bad_requests(tmp_path, capsys):
     assert main(["fairness-frontier"]) == 2
-    assert "give one of --demo, --models or --from-suite" in capsys.readouterr().err
+    assert "give one of --demo, --study, --models or --from-suite" in capsys.readouterr().err
     bad = tmp_path / "m.jsonl"
     bad.write_text('{"parameters": 10, "bce": 0.6}\n')
     assert main(["fairness-frontier", "--models", str(bad), "--train-size", "5"]) == 2

@@ -121,3 +121,16 @@ def test_pareto_frontier_runs_from_parity_to_the_lowest_loss_model():
     assert np.allclose(hull, frontier)
     mirrored = pareto_frontier(np.array([(-d, loss) for d, loss in frontier + dominated]))  # the other side
     assert np.allclose(mirrored, sorted((-d, loss) for d, loss in frontier))
+
+
+def test_frontier_jacobian_matches_finite_differences():
+    from helm_plugins.statistics.fairness_frontier.frontier import frontier_jacobian
+
+    delta, n, d = np.linspace(0.0, 0.5, 6), np.array([8e3, 3e4, 1e5, 4e5, 8e3, 3e4]), np.array([800, 800, 1600, 3200, 6400, 6400])
+    params = np.array(TRUE)
+    exact = frontier_jacobian(delta, n, d, params)
+    for k in range(7):
+        step = np.zeros(7)
+        step[k] = 1e-6 * max(1.0, abs(params[k]))
+        numeric = (frontier_loss(delta, n, d, params + step) - frontier_loss(delta, n, d, params - step)) / (2 * step[k])
+        assert exact[:, k] == pytest.approx(numeric, rel=1e-5, abs=1e-8)
