@@ -97,7 +97,7 @@ def run_family(config: EntropyScalingConfig, output_dir: Path, progress: bool = 
         entropies, log_losses = measure_model(model, prompts, continuations, 1.0, config.seed)
         measured = entropy_calibration_error(entropies, log_losses).as_dict()
         models.append({"width": width, "parameters": result.num_parameters, "train_tokens": result.tokens,
-                       "tokens_per_parameter": result.tokens / result.num_parameters, "steps": result.step,
+                       "tokens_per_parameter": result.tokens / result.num_parameters, "train_steps": result.step,
                        "final_val_loss": result.final_val_loss, "val_loss_fall_last_quarter": plateau(result.evaluations),
                        "train_seconds": result.train_seconds, "documents": len(prompts), "generation_steps": continuations.shape[1],
                        **{k: v for k, v in measured.items() if not k.endswith("_per_step")}})
