@@ -186,7 +186,7 @@ def scaling_exponent(model_sizes: Sequence[float], entce: Sequence[float], stder
     if sigma is not None:
         reduced_chi2 = float(np.sum(((values - a * np.exp(b * x)) / sigma) ** 2) / (len(sizes) - 2)) if len(sizes) > 2 else 0.0
         if reduced_chi2 > 1:
-            se *= np.sqrt(reduced_chi2)
+            se = float(se * np.sqrt(reduced_chi2))
             quantile = stats.t.ppf(0.5 + level / 2, len(sizes) - 2)
     amplitude = float(a * np.exp(-b * np.mean(np.log(sizes))))
     return ScalingFit(float(b), se, float(b - quantile * se), float(b + quantile * se), amplitude, len(sizes))
