@@ -44,7 +44,7 @@ class ProvenanceDemoConfig(BaseModel):
     new_examples: int = Field(1000, gt=0, description="Bob's fine-tuning stories (not in the transcript)")
     batch_size: int = Field(8, gt=0)
     lr: float = Field(1e-3, gt=0, description="AdamW learning rate of Alice, Carol and the reference")
-    fine_tune_lr: float = Field(3e-4, gt=0, description="Bob's fine-tuning learning rate")
+    fine_tune_lr: float = Field(1e-4, gt=0, description="Bob's fine-tuning learning rate")
     fine_tune_epochs: int = Field(1, gt=0, description="Bob's passes over his new stories")
     query_sizes: List[int] = Field(default_factory=lambda: [100, 200, 500, 1000, 2000])
     permutations: int = Field(999, ge=0, description="permutations of the query test's Monte-Carlo null")

@@ -1,7 +1,7 @@
 """The query test over several seeds (new stories, orders and fine-tune each seed): Bob, fine-tuned from Alice on
-new stories for half as many steps as her whole run, is detected; Carol, trained on Alice's stories in another
-order, is rejected about as often as the level allows. Small models (a fresh 2-layer GPT-2 of width 32) keep it
-fast."""
+new stories for half as many steps as her whole run at 0.3 times her learning rate, is detected; Carol, trained
+on Alice's stories in another order, is rejected about as often as the level allows. Small models (a fresh
+2-layer GPT-2 of width 32) keep it fast."""
 
 import json
 
@@ -12,7 +12,7 @@ from helm_plugins.statistics.provenance.demo import ProvenanceDemoConfig, seed_s
 
 ALPHA = 0.05
 SEEDS = 4
-SMALL = dict(examples=240, new_examples=120, max_tokens=64, base_width=32, permutations=199, threads=1)
+SMALL = dict(examples=240, new_examples=120, fine_tune_lr=3e-4, max_tokens=64, base_width=32, permutations=199, threads=1)
 
 
 @pytest.fixture(scope="module")
