@@ -6,7 +6,7 @@ import torch
 from pydantic import ValidationError
 
 from helm_plugins.statistics.entropy_calibration.demo import EntropyCalibrationDemoConfig, held_out_tokens, load_checkpoint
-from helm_plugins.statistics.entropy_calibration.family import EntropyScalingConfig, plateau, run_family, width_config
+from helm_plugins.statistics.entropy_calibration.family import EntropyScalingConfig, plateau, width_config
 
 
 def test_every_width_trains_on_the_same_tokens_per_parameter():
@@ -46,17 +46,3 @@ def test_plateau_reads_the_fall_over_the_last_quarter():
     evaluations = [{"step": s, "val_loss": v} for s, v in [(25, 3.0), (50, 2.5), (75, 2.2), (100, 2.0)]]
     assert plateau(evaluations) == pytest.approx(0.1)
     assert plateau(evaluations[:1]) is None
-
-
-def test_a_small_family_trains_measures_and_fits(tmp_path):
-    config = EntropyScalingConfig(
-        widths=[8, 12, 16], context_length=40, tokens_per_parameter=2, train_documents=300, threads=1,
-        measure=EntropyCalibrationDemoConfig(documents=8, steps=24, prompt_tokens=8, temperatures=[1.0], zipf_alphas=[],
-                                             packed=True),
-    )
-    report = run_family(config, tmp_path, progress=False)
-    assert [m["width"] for m in report["models"]] == [8, 12, 16]
-    assert all(abs(m["tokens_per_parameter"] - 2) < 1 and m["generation_steps"] == 24 for m in report["models"])
-    scaling = report["scaling"]
-    assert scaling["ci_low"] <= scaling["exponent"] <= scaling["ci_high"]
-    assert (tmp_path / "family.json").is_file() and (tmp_path / "entce_scaling.png").is_file()
