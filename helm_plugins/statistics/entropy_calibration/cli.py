@@ -25,7 +25,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--demo", action="store_true", help="measure the configured local model (default tiny-default)")
     parser.add_argument("--from-suite", metavar="SUITE", help="EntCE of every model with a pair of hp_entce runs in SUITE")
     parser.add_argument("--sizes", type=Path, help="CSV model,parameters: fit the EntCE scaling exponent (with --from-suite)")
-    parser.add_argument("--family", action="store_true", help="train GPTs of several widths and fit the EntCE scaling exponent")
+    parser.add_argument("--family", action="store_true", help="train GPTs of several widths to the same tokens per parameter and fit the EntCE scaling exponent")
     parser.add_argument("--future-entropy", action="store_true",
                         help="calibrate a local model by future-entropy scaling and compare with temperature scaling")
     add_runner_arguments(parser, "steps=32", "entce_output")
@@ -125,11 +125,15 @@ def family(args: argparse.Namespace) -> int:
     config = load_yaml_config(EntropyScalingConfig, None, None, args.config, args.overrides)
     output = args.output or Path("entce_output") / "family"
     report = run_family(config, output, progress=not args.no_progress)
-    print("| width | parameters | held-out loss | EntCE | stderr | mean H_t | mean L_t |")
-    print("|---|---|---|---|---|---|---|")
+    print("| width | parameters | tokens/parameter | held-out loss | its fall over the last quarter | EntCE | stderr | "
+          "mean H_t | mean L_t |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for m in report["models"]:
-        print(f"| {m['width']} | {m['parameters']:,} | {m['final_val_loss']:.3f} | {m['entce']:+.4f} | {m['entce_stderr']:.4f} | "
+        fall = m["val_loss_fall_last_quarter"]
+        print(f"| {m['width']} | {m['parameters']:,} | {m['tokens_per_parameter']:.1f} | {m['final_val_loss']:.3f} | "
+              f"{'-' if fall is None else f'{fall:.1%}'} | {m['entce']:+.4f} | {m['entce_stderr']:.4f} | "
               f"{m['mean_entropy']:.4f} | {m['mean_log_loss']:.4f} |")
+    print(f"{report['models'][0]['documents']} held-out sequences, {report['models'][0]['generation_steps']} generation steps")
     fit = report["scaling"]
     print(f"EntCE ~ N^{fit['exponent']:+.3f}, 95% interval [{fit['ci_low']:+.3f}, {fit['ci_high']:+.3f}], over widths {report['fitted']}")
     print(f"report: {output}/family.json, {output}/entce_scaling.png")

@@ -25,6 +25,8 @@ class EntropyCalibrationDemoConfig(BaseModel):
     steps: int = Field(48, gt=1, description="T: generated tokens and human continuation tokens compared")
     temperatures: List[float] = Field(default_factory=lambda: [1.0, 0.9, 0.8])
     zipf_alphas: List[float] = Field(default_factory=lambda: [1.1, 1.5])
+    packed: bool = Field(False, description="documents joined by the end-of-text token, as in training, so that a "
+                         "continuation may run across documents (needed when steps exceed a document's length)")
     seed: int = 0
     threads: Optional[int] = Field(None, gt=0)
 
@@ -63,17 +65,32 @@ def load_checkpoint(name: str):
 
 def held_out_tokens(tokenizer, config: EntropyCalibrationDemoConfig, stream: str = "validation"):
     """(prompts, continuations): documents x (1 + prompt_tokens) and documents x steps token ids of held-out
-    documents; prompts start with the end-of-text token, as in training and in HELM's language-modelling requests."""
+    documents; prompts start with the end-of-text token, as in training and in HELM's language-modelling requests.
+    With `config.packed`, each row starts at a document and its continuation runs on through the following
+    documents, joined by the end-of-text token as in the training stream; rows never share a token."""
     from helm_plugins.synthetic.corpus import generate_documents
 
     needed = config.prompt_tokens + config.steps
-    documents = generate_documents(config.mixture, config.documents * 4, config.seed, stream=stream)
-    encoded = [ids for ids in (tokenizer.encode(d) for d in documents) if len(ids) >= needed][: config.documents]
+    eos = tokenizer.eos_token_id
+    if config.packed:
+        count = config.documents * (needed // 40 + 2)
+        stream_ids = [[*tokenizer.encode(d), eos] for d in generate_documents(config.mixture, count, config.seed, stream=stream)]
+        encoded, row = [], []
+        for ids in stream_ids:
+            row += ids
+            if len(row) >= needed:
+                encoded.append(row)
+                row = []
+        encoded = encoded[: config.documents]
+    else:
+        documents = generate_documents(config.mixture, config.documents * 4, config.seed, stream=stream)
+        encoded = [ids for ids in (tokenizer.encode(d) for d in documents) if len(ids) >= needed][: config.documents]
     if len(encoded) < 2:
-        raise ValueError(f"fewer than 2 held-out documents have {needed} tokens: lower prompt_tokens or steps")
+        raise ValueError(f"fewer than 2 held-out documents have {needed} tokens: lower prompt_tokens or steps"
+                         + ("" if config.packed else ", or set packed=true"))
     tokens = torch.tensor([ids[:needed] for ids in encoded])
     prompts, continuations = tokens[:, : config.prompt_tokens], tokens[:, config.prompt_tokens :]
-    return torch.cat([torch.full((len(prompts), 1), tokenizer.eos_token_id), prompts], dim=1), continuations
+    return torch.cat([torch.full((len(prompts), 1), eos), prompts], dim=1), continuations
 
 
 def run_demo(config: EntropyCalibrationDemoConfig, output_dir: Path, progress: bool = True) -> dict:

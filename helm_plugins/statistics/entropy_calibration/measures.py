@@ -160,7 +160,11 @@ def scaling_exponent(model_sizes: Sequence[float], entce: Sequence[float], stder
     """EntCE = A N^b fitted on every model (those with EntCE <= 0 included: a log-log fit would have to drop them
     and bias b) by least squares in EntCE itself, weighted by 1 / stderr^2 when the models' standard errors are
     given. The interval on b is a Wald interval from the fit's covariance: normal with the given standard errors,
-    Student t on n - 2 degrees of freedom from the residuals otherwise. Needs >= 3 sizes."""
+    Student t on n - 2 degrees of freedom from the residuals otherwise. When the models scatter about the law more
+    than their standard errors allow (reduced chi-square > 1: the law misfits, or the sizes differ in more than
+    size), the standard error is scaled by the square root of the reduced chi-square and the quantile is Student
+    t's on n - 2 degrees of freedom, so that the interval does not claim a precision the fit does not have.
+    Needs >= 3 sizes."""
     from scipy.optimize import curve_fit
 
     sizes, values = np.asarray(model_sizes, dtype=float), np.asarray(entce, dtype=float)
@@ -179,5 +183,10 @@ def scaling_exponent(model_sizes: Sequence[float], entce: Sequence[float], stder
                                    absolute_sigma=sigma is not None, maxfev=20000)
     se = float(np.sqrt(covariance[1, 1]))
     quantile = stats.norm.ppf(0.5 + level / 2) if sigma is not None else stats.t.ppf(0.5 + level / 2, len(sizes) - 2)
+    if sigma is not None:
+        reduced_chi2 = float(np.sum(((values - a * np.exp(b * x)) / sigma) ** 2) / (len(sizes) - 2)) if len(sizes) > 2 else 0.0
+        if reduced_chi2 > 1:
+            se = float(se * np.sqrt(reduced_chi2))
+            quantile = stats.t.ppf(0.5 + level / 2, len(sizes) - 2)
     amplitude = float(a * np.exp(-b * np.mean(np.log(sizes))))
     return ScalingFit(float(b), se, float(b - quantile * se), float(b + quantile * se), amplitude, len(sizes))

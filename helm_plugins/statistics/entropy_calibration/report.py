@@ -1,6 +1,6 @@
 """Entropy calibration over finished helm-run runs: EntCE per model from its hp_entce loss and generation runs,
 the generation entropy at every temperature run, and with a table of model sizes the scaling exponent
-(EntCE ~ N^slope, a log-log least-squares fit over the family, as in the paper).
+(the paper's law EntCE = A N^b fitted on every model, EntCE <= 0 included, with a 95% interval on b).
 
     helm-plugins entce --from-suite S [--sizes sizes.csv]          # sizes.csv: model,parameters
 """

@@ -1,6 +1,7 @@
 """`helm-plugins provenance`: is a model derived from a training run? (palimpsestic query and reshuffle tests)
 
     helm-plugins provenance --demo --suite demo          # models trained here: Alice, Bob (derived), Carol (not)
+    helm-plugins provenance --demo --seeds 10            # the query test over 10 seeds: Bob's detection, Carol's false positives
     helm-plugins provenance --transcript alice.jsonl --losses bob.jsonl --reference ref.jsonl --name org/bob
     helm-plugins provenance --reshuffle scores.jsonl --name org/bob          # observational: reshuffled retrainings
     helm-plugins provenance --transcript alice.jsonl --texts bob_texts.jsonl --name org/bob   # observational: n-grams
@@ -23,6 +24,9 @@ from helm_plugins.cli import add_runner_arguments, add_subcommand, suite_dir
 def add_parser(subparsers) -> None:
     parser = add_subcommand(subparsers, "provenance", "test whether a model derives from a training run (query test on a transcript; CPU demo)", __doc__, run)
     parser.add_argument("--demo", action="store_true", help="train Alice, Bob, Carol and a reference here and test them")
+    parser.add_argument("--seeds", type=int, metavar="N",
+                        help="with --demo: repeat the query test over N seeds (Bob's detection rate, Carol's false-positive rate)")
+    parser.add_argument("--alpha", type=float, default=0.05, help="with --seeds: the test's level")
     parser.add_argument("--transcript", type=Path, help="Alice's training transcript (JSONL id, text, position)")
     parser.add_argument("--losses", type=Path, help="the suspect's per-example losses (JSONL id, loss)")
     parser.add_argument("--reference", type=Path, help="a reference model's per-example losses (JSONL id, loss)")
@@ -42,6 +46,10 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError("--transcript needs --losses (query test) or --texts (n-gram test)")
     if modes != 1:
         raise ValueError("give either --demo or --transcript with --losses (or --reshuffle, or --transcript with --texts)")
+    if args.seeds is not None and not args.demo:
+        raise ValueError("--seeds needs --demo")
+    if args.demo and args.seeds is not None:
+        return run_seed_study(args)
     if args.demo:
         return run_demo_command(args)
     if args.reshuffle:
@@ -83,7 +91,7 @@ def run_reshuffle(args: argparse.Namespace) -> int:
 
 def run_ngram(args: argparse.Namespace) -> int:
     from helm_plugins.common.jsonl import read_jsonl_rows
-    from helm_plugins.statistics.provenance.hypothesis_tests import partition_test
+    from helm_plugins.statistics.provenance.hypothesis_tests import word_ngram_test
     from helm_plugins.statistics.provenance.transcript import read_transcript
 
     if not args.transcript:
@@ -93,12 +101,9 @@ def run_ngram(args: argparse.Namespace) -> int:
     for line, row in read_jsonl_rows(args.texts):
         if not isinstance(row.get("text"), str) or not row["text"].strip():
             raise ValueError(f"{args.texts}:{line}: missing or empty string field 'text'")
-        texts.append(row["text"].split())
-    vocabulary: dict = {}
-    encode = lambda words: [vocabulary.setdefault(w, len(vocabulary)) for w in words]  # noqa: E731
-    documents = [encode(e.text.split()) for e in examples]
-    result = partition_test([e.position for e in examples], documents, [encode(t) for t in texts],
-                            bins=min(args.bins, len(examples)), permutations=args.permutations)
+        texts.append(row["text"])
+    result = word_ngram_test([e.position for e in examples], [e.text for e in examples], texts, args.bins,
+                             args.permutations)
     print(f"n-gram test of {args.name}: Spearman {result.spearman:+.3f} over {result.bins} step bins "
           f"({result.positions} matched positions in {len(texts)} texts), permutation p = {result.permutation_p:.4f}")
     _write(args, "ngram_test.json", result.as_dict(), {"partition_spearman": result.spearman, "partition_p": result.permutation_p},
@@ -143,6 +148,25 @@ def run_demo_command(args: argparse.Namespace) -> int:
     if suite_dir(args):
         write_demo_runs(suite_dir(args), result, config.examples)
     print(f"report: {output}/results.json, {output}/provenance.png")
+    return 0
+
+
+def run_seed_study(args: argparse.Namespace) -> int:
+    from helm_plugins.common.configs import load_yaml_config
+    from helm_plugins.statistics.provenance.demo import ProvenanceDemoConfig, seed_study
+
+    if args.seeds < 1 or not 0 < args.alpha < 1:
+        raise ValueError(f"--seeds must be >= 1 and --alpha in (0, 1), got {args.seeds} and {args.alpha}")
+    config = load_yaml_config(ProvenanceDemoConfig, None, None, args.config, args.overrides)
+    output = args.output or Path("provenance_output") / "seeds"
+    output.mkdir(parents=True, exist_ok=True)
+    study = seed_study(config, range(config.seed, config.seed + args.seeds), args.alpha, progress=not args.no_progress)
+    (output / "seed_study.json").write_text(json.dumps({"config": config.model_dump(), **study}, indent=1))
+    print(f"query test with the reference, {config.examples} examples, level {args.alpha}, {args.seeds} seeds:")
+    for suspect, rate in study["rates"].items():
+        print(f"{suspect}: rejected H0 in {rate['rejected']} of {rate['seeds']} seeds, rate {rate['rate']:.2f} "
+              f"(95% interval [{rate['ci_low']:.2f}, {rate['ci_high']:.2f}])")
+    print(f"report: {output}/seed_study.json")
     return 0
 
 

@@ -161,6 +161,22 @@ def ngram_index(documents: Sequence[Sequence[int]], max_n: int = 8, min_n: int =
     return index
 
 
+def matched_counts(num_documents: int, texts: Sequence[Sequence[int]], index: dict, max_n: int = 8, min_n: int = 2):
+    """(matches per document, matched positions): at each position of the texts, the longest n-gram ending there
+    that occurs in the documents; every document containing it counts once."""
+    counts = np.zeros(num_documents)
+    matched_positions = 0
+    for text in texts:
+        for end in range(min_n, len(text) + 1):
+            for n in range(min(max_n, end), min_n - 1, -1):
+                matches = index.get(tuple(text[end - n : end]))
+                if matches:
+                    counts[list(matches)] += 1
+                    matched_positions += 1
+                    break
+    return counts, matched_positions
+
+
 def partition_test(
     document_steps: Sequence[float],
     documents: Sequence[Sequence[int]],
@@ -182,16 +198,7 @@ def partition_test(
     if bins < 3 or bins > len(steps):
         raise ValueError(f"bins must be between 3 and the number of documents, got {bins}")
     index = index if index is not None else ngram_index(documents, max_n, min_n)
-    counts = np.zeros(len(documents))
-    matched_positions = 0
-    for text in texts:
-        for end in range(min_n, len(text) + 1):
-            for n in range(min(max_n, end), min_n - 1, -1):
-                matches = index.get(tuple(text[end - n : end]))
-                if matches:
-                    counts[list(matches)] += 1
-                    matched_positions += 1
-                    break
+    counts, matched_positions = matched_counts(len(documents), texts, index, max_n, min_n)
     if matched_positions == 0:
         raise ValueError("no n-gram of the texts occurs in the documents")
     edges = np.quantile(steps, np.linspace(0, 1, bins + 1)[1:-1])
@@ -206,3 +213,28 @@ def partition_test(
     null = np.array([statistic(rng.permutation(steps)) for _ in range(permutations)])
     p = float((1 + np.sum(null >= observed)) / (permutations + 1))
     return PartitionTestResult(positions=matched_positions, spearman=observed, permutation_p=p, bins=bins)
+
+
+def encode_words(document_texts: Sequence[str], texts: Sequence[str]):
+    """(documents, texts) as lists of word ids (split on whitespace), one vocabulary for both."""
+    vocabulary: dict = {}
+
+    def encode(text: str) -> list:
+        return [vocabulary.setdefault(word, len(vocabulary)) for word in text.split()]
+
+    return [encode(text) for text in document_texts], [encode(text) for text in texts]
+
+
+def word_ngram_test(
+    document_steps: Sequence[float],
+    document_texts: Sequence[str],
+    texts: Sequence[str],
+    bins: int = 20,
+    permutations: int = 999,
+    seed: int = 0,
+) -> PartitionTestResult:
+    """The n-gram test on words: Alice's documents and the suspect's texts split on whitespace, so that the
+    suspect's own tokenizer does not matter (n-grams of 2 to 8 words)."""
+    documents, encoded = encode_words(document_texts, texts)
+    return partition_test(document_steps, documents, encoded, bins=min(bins, len(documents)),
+                          permutations=permutations, seed=seed)

@@ -1,5 +1,8 @@
-"""The query test as a HELM metric: per-example log loss of the suspect (from the language-modelling adapter's
-prompt log-probabilities), then Spearman against the transcript's training positions, minus a reference's losses.
+"""The provenance tests as HELM metrics. The query test: per-example log loss of the suspect (from the
+language-modelling adapter's prompt log-probabilities), then Spearman against the transcript's training
+positions, minus a reference's losses. The observational tests read texts the suspect sampled: the n-gram test
+matches them in the transcript's documents, the reshuffle test scores them under Alice's real model and her
+reshuffled retrainings.
 
 The reference is a JSONL loss file ({"id", "loss"}) or the name of another model whose `hp_provenance` run on
 the same transcript is already in the suite (run it first: its per-instance `provenance_log_loss` is read). Both
@@ -9,7 +12,7 @@ are checked when the run starts, before the model scores any example.
 import json
 from collections import defaultdict
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Sequence, Tuple
 
 from helm.benchmark.adaptation.scenario_state import ScenarioState
 from helm.benchmark.metrics.basic_metrics import compute_language_modeling_metrics
@@ -18,8 +21,9 @@ from helm.benchmark.metrics.metric_name import MetricName
 from helm.benchmark.metrics.metric_service import MetricService
 from helm.benchmark.metrics.statistic import Stat
 
-from helm_plugins.statistics.provenance.hypothesis_tests import query_test
-from helm_plugins.statistics.provenance.transcript import read_losses
+from helm_plugins.statistics.provenance.hypothesis_tests import query_test, reshuffle_test, word_ngram_test
+from helm_plugins.statistics.provenance.scenarios import transcript_path
+from helm_plugins.statistics.provenance.transcript import read_checkpoint_manifest, read_losses, read_transcript
 
 LOG_LOSS = "provenance_log_loss"
 
@@ -117,3 +121,90 @@ class ProvenanceQueryMetric(MetricInterface):
         aggregated.append(permutation_p.add(result.permutation_p) if result.permutation_p is not None else permutation_p)
         aggregated.append(_stat(LOG_LOSS, sum(losses.values()) / len(losses), test_split))
         return MetricResult(aggregated_stats=aggregated, per_instance_stats=per_instance)
+
+
+def _completions(scenario_state: ScenarioState) -> Tuple[List[Tuple[str, str]], int, str]:
+    """(prompt, completion) of every successful request with a non-blank completion, the number of other
+    requests (failed or blank), and the split."""
+    pairs, failed = [], 0
+    for request_state in scenario_state.request_states:
+        result = request_state.result
+        if result is None or not result.success or not result.completions or not result.completions[0].text.strip():
+            failed += 1
+            continue
+        pairs.append((request_state.request.prompt, result.completions[0].text))
+    split = scenario_state.request_states[0].instance.split if scenario_state.request_states else "test"
+    if not pairs:
+        raise ValueError(f"none of the suspect's {failed} requests returned a non-blank text")
+    return pairs, failed, split
+
+
+class ProvenanceNgramMetric(MetricInterface):
+    """The observational n-gram (partition) test of the suspect's sampled texts against Alice's transcript."""
+
+    def __init__(self, transcript: str, bins: int = 20, permutations: int = 999, seed: int = 0):
+        self.transcript = transcript
+        self.bins = bins
+        self.permutations = permutations
+        self.seed = seed
+
+    @staticmethod
+    def check_before_run(args: dict, suite_dir: Path) -> None:
+        read_transcript(transcript_path(args["transcript"]))
+
+    def evaluate(
+        self, scenario_state: ScenarioState, metric_service: MetricService, eval_cache_path: str, parallelism: int
+    ) -> MetricResult:
+        pairs, failed, split = _completions(scenario_state)
+        examples = read_transcript(transcript_path(self.transcript))
+        result = word_ngram_test([e.position for e in examples], [e.text for e in examples],
+                                 [completion for _, completion in pairs], self.bins, self.permutations, self.seed)
+        return MetricResult(aggregated_stats=[
+            _stat("partition_p", result.permutation_p, split), _stat("partition_spearman", result.spearman, split),
+            _stat("partition_positions", result.positions, split), _stat("num_texts", len(pairs), split),
+            _stat("failed_requests", failed, split),
+        ], per_instance_stats=[])
+
+
+
+def reshuffle_scores(checkpoints: Sequence[Path], pairs: Sequence[Tuple[str, str]]) -> List[float]:
+    """S_k for each checkpoint: the summed log-probability of the completions given their prompts (prompts excluded),
+    each text tokenized by the checkpoint's own tokenizer."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from helm_plugins.statistics.provenance.demo import token_logprobs
+
+    scores = []
+    for folder in checkpoints:
+        tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+        model = AutoModelForCausalLM.from_pretrained(folder, local_files_only=True).eval()
+        prompts = [tokenizer.encode(prompt) or [tokenizer.eos_token_id] for prompt, _ in pairs]
+        texts = [prompt + tokenizer.encode(completion) for prompt, (_, completion) in zip(prompts, pairs)]
+        pad_id = tokenizer.eos_token_id if tokenizer.eos_token_id is not None else 0
+        values = token_logprobs(model, texts, pad_id)
+        scores.append(float(sum(v[len(prompt) - 1 :].sum() for v, prompt in zip(values, prompts))))
+    return scores
+
+
+class ProvenanceReshuffleMetric(MetricInterface):
+    """The observational reshuffle test: the suspect's sampled texts scored under Alice's real model and under
+    the retrainings of her last phase on reshuffled orders (local checkpoints listed in a manifest)."""
+
+    def __init__(self, checkpoints: str):
+        self.checkpoints = checkpoints
+
+    @staticmethod
+    def check_before_run(args: dict, suite_dir: Path) -> None:
+        read_checkpoint_manifest(args["checkpoints"])
+
+    def evaluate(
+        self, scenario_state: ScenarioState, metric_service: MetricService, eval_cache_path: str, parallelism: int
+    ) -> MetricResult:
+        pairs, failed, split = _completions(scenario_state)
+        original, reshuffles = read_checkpoint_manifest(self.checkpoints)
+        result = reshuffle_test(reshuffle_scores([original, *reshuffles], pairs))
+        return MetricResult(aggregated_stats=[
+            _stat("reshuffle_rank_p", result.rank_p, split), _stat("reshuffle_z", result.z, split),
+            _stat("reshuffle_k", result.k, split), _stat("num_texts", len(pairs), split),
+            _stat("failed_requests", failed, split),
+        ], per_instance_stats=[])

@@ -1,5 +1,6 @@
-"""The provenance query scenario: the examples of Alice's training transcript, scored by HELM's language-modelling
-adapter so that any deployment that returns prompt log-probabilities can be the suspect."""
+"""The provenance scenarios: the examples of Alice's training transcript, scored by HELM's language-modelling
+adapter so that any deployment that returns prompt log-probabilities can be the suspect (query test); and prompts
+for the suspect's own texts (the observational reshuffle and n-gram tests)."""
 
 from pathlib import Path
 from typing import List
@@ -49,4 +50,29 @@ class ProvenanceQueryScenario(Scenario):
                 extra_data={"train_position": example.position},
             )
             for example in examples
+        ]
+
+
+class ProvenanceTextsScenario(Scenario):
+    """Input: the first `prompt_words` words of one of `texts` transcript examples drawn at random (seeded, so
+    independent of Alice's order); the suspect continues it, and the observational tests read its continuations."""
+
+    name = "hp_provenance_texts"
+    description = "Prompts for texts sampled from a suspect model (palimpsestic provenance observational tests)."
+    tags = ["generation", "provenance"]
+
+    def __init__(self, transcript: str, texts: int = 100, prompt_words: int = 8, seed: int = 0):
+        super().__init__()
+        self.transcript = transcript
+        self.texts = texts
+        self.prompt_words = prompt_words
+        self.seed = seed
+
+    def get_instances(self, output_path: str) -> List[Instance]:
+        examples = read_transcript(transcript_path(self.transcript))
+        chosen = np.random.default_rng(self.seed).choice(len(examples), min(self.texts, len(examples)), replace=False)
+        return [
+            Instance(Input(text=" ".join(examples[i].text.split()[: self.prompt_words])), references=[],
+                     split=TEST_SPLIT, id=f"prompt{k}")
+            for k, i in enumerate(chosen)
         ]

@@ -6,9 +6,10 @@ JSONL too: {"id": "...", "loss": 2.31} (mean token negative log-likelihood).
 """
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Sequence, Union
+from typing import Dict, List, Sequence, Tuple, Union
 
 from helm_plugins.common.jsonl import number_field, read_jsonl_rows
 
@@ -73,3 +74,32 @@ def aligned(examples: Sequence[TranscriptExample], losses: Dict[str, float], sou
             f"{len(extra)} not in the transcript, e.g. {extra[:3]})"
         )
     return [losses[i] for i in ids]
+
+
+def read_checkpoint_manifest(path: Union[str, Path]) -> Tuple[Path, List[Path]]:
+    """The reshuffle test's models: JSONL {"path", "original"}, one Hugging Face checkpoint folder a line (relative
+    paths are relative to the manifest's folder); exactly one is Alice's real run ("original": true), the others
+    are retrainings of her last phase on reshuffled orders. Returns (original, reshuffles)."""
+    path = Path(path)
+    original: List[Path] = []
+    others: List[Path] = []
+    for line_number, row in read_jsonl_rows(path):
+        if not isinstance(row.get("path"), str) or not row["path"]:
+            raise ValueError(f"{path}:{line_number}: missing string field 'path'")
+        if not isinstance(row.get("original", False), bool):
+            raise ValueError(f"{path}:{line_number}: field 'original' must be true or false")
+        folder = (path.parent / row["path"]).resolve()
+        if not (folder / "config.json").is_file():
+            raise ValueError(f"{path}:{line_number}: {folder} is not a Hugging Face checkpoint folder (no config.json)")
+        (original if row.get("original") else others).append(folder)
+    if len(original) != 1 or not others:
+        raise ValueError(f"{path}: {len(original)} original checkpoints and {len(others)} reshuffles; the reshuffle test "
+                         "needs exactly one \"original\": true (Alice's real run) and at least one reshuffle")
+    return original[0], others
+
+
+def write_checkpoint_manifest(path: Union[str, Path], original: Path, reshuffles: Sequence[Path]) -> None:
+    path = Path(path)
+    with open(path, "w") as file:
+        for folder, is_original in [(original, True)] + [(folder, False) for folder in reshuffles]:
+            file.write(json.dumps({"path": os.path.relpath(folder, path.parent), "original": is_original}) + "\n")

@@ -70,12 +70,13 @@ def test_future_entropy_cli_compares_with_temperature(tmp_path, capsys):
 
 
 def test_family_fit_over_widths(tmp_path, capsys):
-    overrides = ["widths=[8, 16, 32]", "train_steps=8", "train_documents=300", "batch_size=8", "threads=2",
+    overrides = ["widths=[8, 16, 32]", "tokens_per_parameter=0.2", "context_length=24", "train_documents=300", "batch_size=8", "threads=1",
                  "measure={documents: 12, steps: 6, prompt_tokens: 6, temperatures: [1.0], zipf_alphas: []}"]
     assert main(["entce", "--family", "--output", str(tmp_path), "--no-progress"] + [x for o in overrides for x in ("--set", o)]) == 0
     report = json.loads((tmp_path / "family.json").read_text())
     sizes = [m["parameters"] for m in report["models"]]
     assert [m["width"] for m in report["models"]] == [8, 16, 32] and sizes == sorted(sizes)
+    assert all(abs(m["tokens_per_parameter"] - 0.2) < 0.05 and m["generation_steps"] == 6 for m in report["models"])
     fit = report["scaling"]
     assert report["fitted"] == [8, 16, 32] and fit["ci_low"] < fit["exponent"] < fit["ci_high"]
     assert "| width | parameters |" in capsys.readouterr().out and (tmp_path / "entce_scaling.png").is_file()

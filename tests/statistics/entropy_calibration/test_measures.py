@@ -110,3 +110,18 @@ def test_standard_error_takes_prompts_as_the_unit():
         entropy_calibration_error(np.zeros((4, 3)), np.zeros((2, 3)), [0, 1], [0, 1])
     with pytest.raises(ValueError, match="no steps"):
         entropy_calibration_error(np.zeros((3, 0)), np.zeros((3, 0)))
+
+
+def test_scaling_interval_widens_when_models_scatter_more_than_their_standard_errors():
+    """Planted EntCE = 0.05 N'^-0.3 with a per-model deviation from the law (s.d. 0.006, e.g. models trained to
+    unequal convergence) that the reported standard errors (0.001, measurement only) do not include: the interval
+    scaled by the reduced chi-square covers the planted exponent in 90-99% of 400 families; with the measurement
+    errors alone it covered about a quarter of them."""
+    rng = np.random.default_rng(1)
+    sizes = np.geomspace(1e8, 1e11, 6)
+    truth = 0.05 * (sizes / 1e8) ** -0.3
+    covered = 0
+    for _ in range(400):
+        fit = scaling_exponent(sizes, truth + rng.normal(0, 0.006, 6), np.full(6, 0.001))
+        covered += fit.ci_low <= -0.3 <= fit.ci_high
+    assert 0.90 <= covered / 400 <= 0.99
