@@ -86,10 +86,11 @@ def _run_dirs(ctx: DemoContext, prefix: str) -> List[Path]:
     return sorted(p for p in ctx.suite_dir.iterdir() if p.name.startswith(prefix) and (p / "stats.json").is_file())
 
 
-def instance_values(run_dir: Path, name: str, split: str = "test") -> List[float]:
-    """The per-instance values of stat `name` on `split` (no perturbation), from HELM's per_instance_stats.json."""
+def per_instance_values(run_dir: Path, name: str, split: str = "test") -> Dict[tuple, float]:
+    """{(instance id, trial): value} of stat `name` on `split` (no perturbation), from HELM's
+    per_instance_stats.json."""
     path = run_dir / "per_instance_stats.json"
-    values = []
+    values = {}
     if not path.is_file():
         return values
     for instance in json.loads(path.read_text()):
@@ -97,8 +98,13 @@ def instance_values(run_dir: Path, name: str, split: str = "test") -> List[float
             metric = stat["name"]
             if metric["name"] == name and metric.get("split") == split and "perturbation" not in metric \
                     and stat.get("count"):
-                values.append(stat["sum"] / stat["count"])
+                values[instance["instance_id"], instance.get("train_trial_index", 0)] = stat["sum"] / stat["count"]
     return values
+
+
+def instance_values(run_dir: Path, name: str, split: str = "test") -> List[float]:
+    """The per-instance values of stat `name` on `split` (no perturbation), in file order."""
+    return list(per_instance_values(run_dir, name, split).values())
 
 
 def mean_interval(values: Sequence[float], level: float = 0.95) -> str:
@@ -196,11 +202,35 @@ def _plumbing_summary(ctx: DemoContext, prefix: str, group: str, failure_stat: s
 
 
 def _structured_prompting_headline(ctx: DemoContext) -> str:
-    baseline = run_stat_headline(ctx, "hp_structured_prompting:benchmark=synthetic_arithmetic,method=helm",
-                                 "final_number_exact_match", "HELM's prompt on arithmetic")
-    plumbing = _plumbing_summary(ctx, "hp_structured_prompting:", "hp_sp_plumbing", "sp_request_failure",
-                                 "request failures (prompts longer than the 256-token context)")
-    return f"{baseline}; {plumbing}"
+    """tiny-chat under HELM's prompt, Predict and chain of thought (accuracy with its interval, parse failures), and
+    the exact McNemar p of chain of thought against Predict on the same instances."""
+    from scipy.stats import binomtest
+
+    prefix = "hp_structured_prompting:benchmark=synthetic_arithmetic"
+    parts = []
+    chat = [r for r in _run_dirs(ctx, prefix) if r.name.endswith("model=helm-plugins_tiny-chat")]
+    for method, label in (("helm", "HELM's prompt"), ("predict", "Predict"), ("cot", "CoT"), ("bfrs", "BFRS")):
+        for run in chat:
+            if f",method={method}," in run.name:
+                values = instance_values(run, "final_number_exact_match")
+                failures = instance_values(run, "sp_parse_failure")
+                part = f"{label} {mean_interval(values)}"
+                if failures:
+                    part += f" ({sum(failures):.0f} parse failures)"
+                parts.append(part)
+    if not parts:
+        return run_stat_headline(ctx, f"{prefix},method=helm", "final_number_exact_match", "HELM's prompt on arithmetic")
+    cot = {r.name: r for r in chat if ",method=cot," in r.name}
+    predict = {r.name: r for r in chat if ",method=predict," in r.name}
+    if cot and predict:
+        a = per_instance_values(next(iter(cot.values())), "final_number_exact_match")
+        b = per_instance_values(next(iter(predict.values())), "final_number_exact_match")
+        shared = sorted(set(a) & set(b))
+        only_cot = sum(1 for i in shared if a[i] > b[i])
+        only_predict = sum(1 for i in shared if b[i] > a[i])
+        p = binomtest(only_cot, only_cot + only_predict).pvalue if only_cot + only_predict else 1.0
+        parts.append(f"CoT vs Predict {only_cot} / {only_predict} discordant, exact McNemar p {p:.2g}")
+    return f"tiny-chat on arithmetic (n={len(values)}): " + ", ".join(parts)
 
 
 def _ceiling_headline(ctx: DemoContext) -> str:
@@ -221,11 +251,37 @@ def _ceiling_headline(ctx: DemoContext) -> str:
 
 
 def _judges_headline(ctx: DemoContext) -> str:
+    """UQ validators meta-evaluated on tiny-chat: precision with its interval and the confusion counts per strategy,
+    verdict tags on judge replies; then the SpecEval plumbing checks' counts."""
+    parts = []
+    for run in _run_dirs(ctx, "hp_uq_meta:"):
+        if "plumbing_check" in run.name:
+            continue
+        strategy = run.name.split("strategy=")[1].split(",")[0].split("*")[0]
+        counts = {k: sum(instance_values(run, f"uq_{k}")) for k in ("tp", "fp", "fn", "tn")}
+        accepted = counts["tp"] + counts["fp"]
+        precision = f"{counts['tp'] / accepted:.2f}" if accepted else "n/a"
+        if accepted:
+            low, high = wilson_interval(counts["tp"], accepted)
+            precision += f" [{low:.2f}, {high:.2f}]"
+        requests = sum(instance_values(run, "judge_requests"))
+        malformed = sum(instance_values(run, "judge_malformed_verdicts"))
+        parts.append(f"{strategy} validator precision {precision} (TP/FP/FN/TN {counts['tp']:.0f}/{counts['fp']:.0f}/"
+                     f"{counts['fn']:.0f}/{counts['tn']:.0f}; verdict tags on {requests - malformed:.0f} of "
+                     f"{requests:.0f} replies)")
     runs = [r for r in _run_dirs(ctx, "hp_") if "hp_judges_plumbing" in _groups(r)]
     requests = sum(v for r in runs for v in instance_values(r, "judge_requests"))
     malformed = sum(v for r in runs for v in instance_values(r, "judge_malformed_verdicts"))
-    return (f"{len(runs)} plumbing-check runs on the embedded model: {requests:.0f} judge requests, "
-            f"{malformed:.0f} replies without a valid verdict (counted, never guessed)")
+    parts.append(f"{len(runs)} SpecEval plumbing-check runs: {requests:.0f} judge requests, {malformed:.0f} replies "
+                 "without a valid verdict (counted, never guessed)")
+    return "tiny-chat UQ meta-evaluation: " + "; ".join(parts)
+
+
+def wilson_interval(successes: float, total: float, level: float = 0.95) -> tuple:
+    from scipy import stats as scipy_stats
+
+    interval = scipy_stats.binomtest(round(successes), round(total)).proportion_ci(level, method="wilson")
+    return interval.low, interval.high
 
 
 def bits_per_byte_interval(run_dir: Path, level: float = 0.95, resamples: int = 2000, seed: int = 0) -> str:

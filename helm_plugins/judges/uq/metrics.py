@@ -41,6 +41,9 @@ def factors_score(product: int, answer: str) -> float:
     return float(len(numbers) >= 2 and numbers[-2] * numbers[-1] == product)
 
 
+LEADERBOARD_STAGES = 3  # per-stage pass-rate columns of the uq metric group (schema)
+
+
 class UQValidatorMetric(Metric):
     def evaluate_generation(
         self, adapter_spec: AdapterSpec, request_state: RequestState, metric_service: MetricService, eval_cache_path: str
@@ -48,7 +51,10 @@ class UQValidatorMetric(Metric):
         assert request_state.annotations is not None, "UQ metrics need the uq_validator annotator"
         annotation = request_state.annotations["uq_validator"]
         stats = [stat("uq_pass", annotation["accepted"]), stat("uq_empty_answer", annotation.get("empty_answer", False))]
-        stats += [stat(f"uq_stage{i + 1}_pass", passed) for i, passed in enumerate(annotation["stage_results"])]
+        stages = annotation["stage_results"]
+        stats += [stat(f"uq_stage{i + 1}_pass", passed) for i, passed in enumerate(stages)]
+        # the leaderboard's UQ columns show stages 1-3: a strategy with fewer stages writes them without a value
+        stats += [Stat(MetricName(f"uq_stage{i + 1}_pass")) for i in range(len(stages), LEADERBOARD_STAGES)]
         return stats + judge_usage_stats(annotation)
 
 
