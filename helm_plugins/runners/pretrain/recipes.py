@@ -165,8 +165,8 @@ RECIPES.register(
     "tiny-chat",
     Recipe(
         "tiny-chat",
-        "rebuilds the embedded chat model helm-plugins/tiny-chat (HELM, DSPy and judge formats; about an hour on "
-        "one CPU core)",
+        "rebuilds the embedded chat model helm-plugins/tiny-chat (HELM, DSPy and judge formats; about 80 minutes "
+        "on one CPU core, about an hour with threads=2)",
         "tiny-chat",
         train_chat_model,
         default_export_dir=TINY_CHAT_DIR,
