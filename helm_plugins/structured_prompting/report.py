@@ -23,6 +23,7 @@ import numpy as np
 from scipy import stats
 
 from helm_plugins.structured_prompting.benchmarks import get_benchmark
+from helm_plugins.structured_prompting.run_specs import PLUMBING_GROUP
 
 RUN_PREFIX = "hp_structured_prompting:"
 METHOD_ORDER = ("helm", "predict", "cot", "bfrs", "miprov2", "gepa")
@@ -121,8 +122,8 @@ def read_runs(suite_dir: Path) -> List[MethodRun]:
     runs = []
     for run_spec_path in sorted(Path(suite_dir).glob("*/run_spec.json")):
         run_spec = json.loads(run_spec_path.read_text())
-        if not run_spec["name"].startswith(RUN_PREFIX):
-            continue
+        if not run_spec["name"].startswith(RUN_PREFIX) or PLUMBING_GROUP in run_spec.get("groups", []):
+            continue  # plumbing checks measure nothing: they stay out of the tables, as on the leaderboard
         args = _run_args(run_spec["name"])
         benchmark = get_benchmark(args["benchmark"])
         per_instance = json.loads((run_spec_path.parent / "per_instance_stats.json").read_text())

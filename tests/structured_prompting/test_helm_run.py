@@ -132,6 +132,11 @@ def test_offline_conf_on_the_embedded_models(tmp_path):
             assert outcomes <= 1.0 + 1e-9, name  # each instance has at most one failure kind
     programs = [p.relative_to(tmp_path) for p in (tmp_path / "benchmark_output").glob("dspy_programs/**/*.json")]
     assert programs and all("tiny-chat" in str(p) and "bfrs" in str(p) for p in programs), programs
+    run_command([BIN / "helm-plugins", "ceiling", "--suite", "t"], cwd=tmp_path)
+    cells = json.loads((tmp_path / "benchmark_output" / "runs" / "t" / "ceiling" / "ceiling.json").read_text())["cells"]
+    methods = {cell["model"]: set(cell["scores"]) for cell in cells}
+    assert methods["helm-plugins/tiny-chat"] == {"helm", "predict", "cot", "bfrs"}
+    assert not methods.get("helm-plugins/tiny-default", set()) - {"helm"}  # plumbing checks stay out of the report
 
 
 def test_optimize_command_saves_the_program_a_run_entry_reuses(tmp_path):
