@@ -77,12 +77,9 @@ def run_dirs(suite_dirs: List[Path], prefix: str) -> Dict[str, Path]:
 
 
 def wilson(successes: float, total: int) -> Tuple[float, float]:
-    from scipy.stats import binomtest
+    from helm_plugins.common.intervals import wilson_interval
 
-    if not total:
-        return float("nan"), float("nan")
-    interval = binomtest(int(round(successes)), total).proportion_ci(confidence_level=0.95, method="wilson")
-    return interval.low, interval.high
+    return wilson_interval(successes, total) if total else (float("nan"), float("nan"))
 
 
 def structured_prompting_section(suite_dir: List[Path]) -> List[str]:

@@ -109,7 +109,7 @@ def instance_values(run_dir: Path, name: str, split: str = "test") -> List[float
 
 def mean_interval(values: Sequence[float], level: float = 0.95) -> str:
     """`mean [low, high]` over instances: Wilson's interval for 0/1 values, Student's t otherwise."""
-    from scipy import stats as scipy_stats
+    from helm_plugins.common.intervals import t_interval, wilson_interval
 
     count = len(values)
     if count == 0:
@@ -118,12 +118,9 @@ def mean_interval(values: Sequence[float], level: float = 0.95) -> str:
     if count == 1:
         return f"{mean:.3g}"
     if all(v in (0.0, 1.0) for v in values):
-        interval = scipy_stats.binomtest(round(sum(values)), count).proportion_ci(level, method="wilson")
-        low, high = interval.low, interval.high
+        low, high = wilson_interval(sum(values), count, level)
     else:
-        variance = sum((v - mean) ** 2 for v in values) / (count - 1)
-        half = scipy_stats.t.ppf(0.5 + level / 2, count - 1) * math.sqrt(variance / count)
-        low, high = mean - half, mean + half
+        low, high = t_interval(values, level)
     return f"{mean:.3g} [{low:.3g}, {high:.3g}]"
 
 
@@ -191,46 +188,33 @@ def _groups(run_dir: Path) -> List[str]:
     return json.loads((run_dir / "run_spec.json").read_text()).get("groups", [])
 
 
-def _plumbing_summary(ctx: DemoContext, prefix: str, group: str, failure_stat: str, what: str) -> str:
-    """'plumbing checks: N runs, K of M instances recorded as <what>' for the runs of `group`."""
-    runs = [r for r in _run_dirs(ctx, prefix) if group in _groups(r)]
-    values = [v for r in runs for v in instance_values(r, failure_stat)]
-    if not runs:
-        return "no plumbing-check runs"
-    return (f"{len(runs)} plumbing-check runs on the embedded model, {sum(values):.0f} of {len(values)} instances "
-            f"recorded as {what}")
-
-
 def _structured_prompting_headline(ctx: DemoContext) -> str:
-    """tiny-chat under HELM's prompt, Predict and chain of thought (accuracy with its interval, parse failures), and
-    the exact McNemar p of chain of thought against Predict on the same instances."""
-    from scipy.stats import binomtest
+    """tiny-chat under HELM's prompt, Predict, chain of thought and BFRS (accuracy with its interval, parse
+    failures), and the exact McNemar p of chain of thought against Predict on the same instances."""
+    import numpy as np
+
+    from helm_plugins.structured_prompting.report import mcnemar_p
 
     prefix = "hp_structured_prompting:benchmark=synthetic_arithmetic"
-    parts = []
-    chat = [r for r in _run_dirs(ctx, prefix) if r.name.endswith("model=helm-plugins_tiny-chat")]
-    for method, label in (("helm", "HELM's prompt"), ("predict", "Predict"), ("cot", "CoT"), ("bfrs", "BFRS")):
-        for run in chat:
-            if f",method={method}," in run.name:
-                values = instance_values(run, "final_number_exact_match")
-                failures = instance_values(run, "sp_parse_failure")
-                part = f"{label} {mean_interval(values)}"
-                if failures:
-                    part += f" ({sum(failures):.0f} parse failures)"
-                parts.append(part)
-    if not parts:
+    chat = {run.name.split(",method=")[1].split(",")[0]: run for run in _run_dirs(ctx, prefix)
+            if run.name.endswith("model=helm-plugins_tiny-chat")}
+    if not chat:
         return run_stat_headline(ctx, f"{prefix},method=helm", "final_number_exact_match", "HELM's prompt on arithmetic")
-    cot = {r.name: r for r in chat if ",method=cot," in r.name}
-    predict = {r.name: r for r in chat if ",method=predict," in r.name}
-    if cot and predict:
-        a = per_instance_values(next(iter(cot.values())), "final_number_exact_match")
-        b = per_instance_values(next(iter(predict.values())), "final_number_exact_match")
-        shared = sorted(set(a) & set(b))
-        only_cot = sum(1 for i in shared if a[i] > b[i])
-        only_predict = sum(1 for i in shared if b[i] > a[i])
-        p = binomtest(only_cot, only_cot + only_predict).pvalue if only_cot + only_predict else 1.0
-        parts.append(f"CoT vs Predict {only_cot} / {only_predict} discordant, exact McNemar p {p:.2g}")
-    return f"tiny-chat on arithmetic (n={len(values)}): " + ", ".join(parts)
+    correct = {method: per_instance_values(run, "final_number_exact_match") for method, run in chat.items()}
+    parts = []
+    for method, label in (("helm", "HELM's prompt"), ("predict", "Predict"), ("cot", "CoT"), ("bfrs", "BFRS")):
+        if method in chat:
+            failures = instance_values(chat[method], "sp_parse_failure")
+            part = f"{label} {mean_interval(list(correct[method].values()))}"
+            parts.append(part + (f" ({sum(failures):.0f} parse failures)" if failures else ""))
+    if "cot" in chat and "predict" in chat:
+        shared = sorted(set(correct["cot"]) & set(correct["predict"]))
+        cot, predict = (np.array([correct[m][i] for i in shared]) for m in ("cot", "predict"))
+        only_cot, only_predict = int(np.sum((cot > 0.5) & (predict <= 0.5))), int(np.sum((predict > 0.5) & (cot <= 0.5)))
+        parts.append(f"CoT vs Predict {only_cot} / {only_predict} discordant, exact McNemar p "
+                     f"{mcnemar_p(cot, predict):.2g}")
+    n = max(len(values) for values in correct.values())
+    return f"tiny-chat on arithmetic (n={n}): " + ", ".join(parts)
 
 
 def _ceiling_headline(ctx: DemoContext) -> str:
@@ -253,6 +237,8 @@ def _ceiling_headline(ctx: DemoContext) -> str:
 def _judges_headline(ctx: DemoContext) -> str:
     """UQ validators meta-evaluated on tiny-chat: precision with its interval and the confusion counts per strategy,
     verdict tags on judge replies; then the SpecEval plumbing checks' counts."""
+    from helm_plugins.common.intervals import wilson_interval
+
     parts = []
     for run in _run_dirs(ctx, "hp_uq_meta:"):
         if "plumbing_check" in run.name:
@@ -276,12 +262,6 @@ def _judges_headline(ctx: DemoContext) -> str:
                  "without a valid verdict (counted, never guessed)")
     return "tiny-chat UQ meta-evaluation: " + "; ".join(parts)
 
-
-def wilson_interval(successes: float, total: float, level: float = 0.95) -> tuple:
-    from scipy import stats as scipy_stats
-
-    interval = scipy_stats.binomtest(round(successes), round(total)).proportion_ci(level, method="wilson")
-    return interval.low, interval.high
 
 
 def bits_per_byte_interval(run_dir: Path, level: float = 0.95, resamples: int = 2000, seed: int = 0) -> str:

@@ -24,7 +24,7 @@ RUN_STATS = {  # HELM stat -> per-seed field of the summary
 
 def interval(values: Sequence[Optional[float]], level: float = 0.95, bounds=(-math.inf, math.inf)) -> Dict[str, Any]:
     """Mean and Student-t interval over seeds, clipped to `bounds` (None bounds with fewer than two values)."""
-    from scipy import stats
+    from helm_plugins.common.intervals import t_interval
 
     values = [float(v) for v in values if v is not None and math.isfinite(v)]
     if not values:
@@ -32,8 +32,8 @@ def interval(values: Sequence[Optional[float]], level: float = 0.95, bounds=(-ma
     mean = float(np.mean(values))
     if len(values) < 2:
         return {"mean": mean, "low": None, "high": None, "n": 1}
-    half = float(stats.t.ppf(0.5 + level / 2, len(values) - 1) * np.std(values, ddof=1) / math.sqrt(len(values)))
-    return {"mean": mean, "low": max(mean - half, bounds[0]), "high": min(mean + half, bounds[1]), "n": len(values)}
+    low, high = t_interval(values, level)
+    return {"mean": mean, "low": max(low, bounds[0]), "high": min(high, bounds[1]), "n": len(values)}
 
 
 def fmt(value: Dict[str, Any], digits: int = 3) -> str:

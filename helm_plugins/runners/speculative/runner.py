@@ -10,6 +10,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import scipy.stats
 
+from helm_plugins.common.intervals import t_interval
 from helm_plugins.common.results import RunInstance, RunRecord, make_stat, write_run_directory
 from helm_plugins.runners.speculative.config import SpeculateConfig
 from helm_plugins.runners.speculative.decoding import fit_pass_cost
@@ -35,20 +36,13 @@ def ratio_interval(numerators: Sequence[float], denominators: Sequence[float], l
 
 def mean_interval(values: Sequence[float], level: float = 0.95) -> Tuple[float, float]:
     """t interval of the mean of independent values (e.g. one per seed); (nan, nan) with fewer than 2."""
-    if len(values) < 2:
-        return math.nan, math.nan
-    values = np.asarray(values, float)
-    half = scipy.stats.t.ppf(0.5 + level / 2, len(values) - 1) * values.std(ddof=1) / math.sqrt(len(values))
-    return float(values.mean() - half), float(values.mean() + half)
+    return t_interval(values, level) or (math.nan, math.nan)
 
 
 def log_ratio_interval(ratios: Sequence[float], level: float = 0.95) -> Tuple[float, float]:
     """t interval of the geometric mean of paired ratios (e.g. per RL step); (nan, nan) with fewer than 2."""
-    if len(ratios) < 2:
-        return math.nan, math.nan
-    logs = np.log(np.asarray(ratios, float))
-    half = scipy.stats.t.ppf(0.5 + level / 2, len(logs) - 1) * logs.std(ddof=1) / math.sqrt(len(logs))
-    return float(math.exp(logs.mean() - half)), float(math.exp(logs.mean() + half))
+    low, high = mean_interval(np.log(np.asarray(ratios, float)), level)
+    return math.exp(low), math.exp(high)
 
 
 SUMMED_OVER_SEEDS = ("drafter_seconds", "batch_seconds", "rollout_seconds")

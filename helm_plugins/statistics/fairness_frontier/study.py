@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy import stats
 from tqdm.auto import tqdm
 
+from helm_plugins.common.intervals import t_interval as t_bounds
 from helm_plugins.statistics.fairness_frontier.frontier import FrontierFit, fit_frontier, pareto_frontier
 
 BELOW_TOLERANCE = 1e-9  # a point is below the prediction when its loss is lower by more than this
@@ -136,12 +137,10 @@ def analyse_seed(runs: Sequence[dict], few_models: int = 7, starts: int = 12, se
 
 
 def t_interval(values: Sequence[float], level: float = 0.95) -> dict:
-    values = np.asarray([v for v in values if v is not None], dtype=float)
-    if len(values) < 2:
-        return {"mean": float(values.mean()) if len(values) else None, "ci_low": None, "ci_high": None, "n": len(values)}
-    half = stats.t.ppf(0.5 + level / 2, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
-    return {"mean": float(values.mean()), "ci_low": float(values.mean() - half), "ci_high": float(values.mean() + half),
-            "n": len(values)}
+    """Mean over seeds with its t interval (None bounds with fewer than two values)."""
+    values = [float(v) for v in values if v is not None]
+    low, high = t_bounds(values, level) or (None, None)
+    return {"mean": float(np.mean(values)) if values else None, "ci_low": low, "ci_high": high, "n": len(values)}
 
 
 def summarise(seeds: Dict[int, dict], level: float = 0.95) -> dict:

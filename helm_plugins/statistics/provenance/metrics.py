@@ -166,7 +166,6 @@ class ProvenanceNgramMetric(MetricInterface):
         ], per_instance_stats=[])
 
 
-
 def reshuffle_scores(checkpoints: Sequence[Path], pairs: Sequence[Tuple[str, str]]) -> List[float]:
     """S_k for each checkpoint: the summed log-probability of the completions given their prompts (prompts excluded),
     each text tokenized by the checkpoint's own tokenizer."""
