@@ -35,6 +35,9 @@ class PretrainConfig(BaseModel):
     sample_prompt: str = Field("Once upon a time,", description="greedily continued at each evaluation")
     sample_tokens: int = Field(40, ge=0, description="tokens of that continuation")
     threads: Optional[int] = Field(None, gt=0, description="torch threads; None keeps torch's default")
+    init_from: Optional[Path] = Field(
+        None, description="a Hugging Face checkpoint folder this runner exported: its tokenizer and weights start the "
+        "run (a second training stage); the optimizer and schedule start afresh; None starts from random weights")
 
     @property
     def tokens_per_step(self) -> int:

@@ -156,3 +156,31 @@ class GPT(nn.Module):
             bos_token_id=eos_token_id, eos_token_id=eos_token_id, pad_token_id=eos_token_id
         )
         hf_model.save_pretrained(directory)
+
+    def load_huggingface(self, directory: Path) -> None:
+        """Load the weights of a checkpoint `export_huggingface` wrote (the inverse of `huggingface_state_dict`);
+        a checkpoint of another shape raises ValueError naming the folder and the differing sizes."""
+        from transformers import GPT2LMHeadModel
+
+        directory = Path(directory)
+        if not (directory / "config.json").is_file():
+            raise ValueError(f"{directory} is not a Hugging Face checkpoint folder (no config.json)")
+        hf_model = GPT2LMHeadModel.from_pretrained(str(directory), local_files_only=True)
+        hf = hf_model.config
+        theirs = {"vocab_size": hf.vocab_size, "context_length": hf.n_positions, "n_layer": hf.n_layer,
+                  "n_head": hf.n_head, "n_embd": hf.n_embd}
+        ours = {key: getattr(self.config, key) for key in theirs}
+        if theirs != ours:
+            differing = ", ".join(f"{key} {theirs[key]} there, {ours[key]} here" for key in theirs if theirs[key] != ours[key])
+            raise ValueError(f"{directory} holds a model of another shape ({differing})")
+        state = hf_model.state_dict()
+        converted = {}
+        for name, tensor in state.items():
+            if not name.startswith("transformer.") or name.endswith((".attn.bias", ".attn.masked_bias")):
+                continue  # lm_head is tied to wte; the causal-mask buffers of older transformers are not weights
+            local = name[len("transformer."):]
+            is_conv1d = any(local.endswith(f"{layer}.weight") for layer in ("c_attn", "c_proj", "c_fc"))
+            converted[local] = tensor.t().contiguous() if is_conv1d else tensor.clone()
+        missing, unexpected = self.load_state_dict(converted, strict=False)
+        if unexpected or any(name != "lm_head.weight" for name in missing):
+            raise ValueError(f"{directory}: weights do not match this model (missing {missing}, unexpected {unexpected})")

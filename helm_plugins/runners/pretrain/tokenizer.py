@@ -54,6 +54,8 @@ def save_tokenizer(tokenizer: PreTrainedTokenizerFast, directory: Path) -> None:
     config_path = Path(directory) / "tokenizer_config.json"
     config = json.loads(config_path.read_text())
     config["tokenizer_class"] = "PreTrainedTokenizerFast"
+    for loading_option in ("is_local", "local_files_only"):  # how a loaded tokenizer was read, not part of it
+        config.pop(loading_option, None)
     config_path.write_text(json.dumps(config, indent=2) + "\n")
 
 

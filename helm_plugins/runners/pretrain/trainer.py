@@ -23,11 +23,11 @@ from tqdm.auto import tqdm
 
 from helm_plugins.common.folder_lock import FolderLock
 from helm_plugins.runners.pretrain.config import PretrainConfig
-from helm_plugins.runners.pretrain.data import IGNORE_INDEX, Batches, fingerprint
+from helm_plugins.runners.pretrain.data import CONTEXT_ONLY, IGNORE_INDEX, Batches, fingerprint
 from helm_plugins.runners.pretrain.datacache import cached_tokenize, tokenize
 from helm_plugins.runners.pretrain.model import GPT
 from helm_plugins.runners.pretrain.optimizers import OPTIMIZERS, build_scheduler
-from helm_plugins.runners.pretrain.tokenizer import save_tokenizer
+from helm_plugins.runners.pretrain.tokenizer import load_tokenizer, save_tokenizer
 
 
 class TrainingDiverged(RuntimeError):
@@ -91,6 +91,11 @@ class Trainer:
         torch.manual_seed(config.seed)
 
         tokenizer_dir = self.output_dir / "tokenizer"
+        if config.init_from is not None:
+            if data_cache is not None:
+                raise ValueError("init_from cannot be combined with a shared data cache (the cache trains its own tokenizer)")
+            if not tokenizer_dir.is_dir():  # a second stage reads its data with the first stage's tokenizer
+                save_tokenizer(load_tokenizer(_checkpoint_folder(config.init_from)), tokenizer_dir)
         if data_cache is not None:
             data, entry = cached_tokenize(config, data_cache)
             if not tokenizer_dir.is_dir():
@@ -101,6 +106,10 @@ class Trainer:
                 save_tokenizer(data.tokenizer, tokenizer_dir)
         self.tokenizer, rows, validation_rows = data.tokenizer, data.train_rows, data.validation_rows
         context, packing, pad_id = config.model.context_length, config.data.packing, self.tokenizer.eos_token_id
+        targets = rows[:, 1:]
+        if len(rows) and not bool(((targets != IGNORE_INDEX) & (targets > CONTEXT_ONLY)).any()):
+            raise ValueError(f"no training row has a token to predict: with data.loss_on={config.data.loss_on} and "
+                             f"data.packing={packing}, every trained token falls beyond model.context_length={context}")
         self.batches = Batches(rows, config.batch_size, config.seed, pad_id, bucketed=packing == "document")
         if not len(validation_rows):
             raise ValueError(f"the validation documents fill no row of {context + 1} tokens: add documents")
@@ -109,6 +118,8 @@ class Trainer:
 
         model_config = config.model.model_copy(update={"vocab_size": len(self.tokenizer)})
         self.model = GPT(model_config)
+        if config.init_from is not None:  # a resumed run then loads its own checkpoint over these weights
+            self.model.load_huggingface(config.init_from)
         self.optimizer = OPTIMIZERS.get(config.optimizer.name)(self.model, config.optimizer)
         self.scheduler = build_scheduler(self.optimizer, config.max_steps, config.schedule)
 
@@ -274,6 +285,14 @@ class Trainer:
             save_tokenizer(self.tokenizer, result.huggingface_dir)
             plot_loss_curve(result, self.output_dir / "loss_curve.png")
         return result
+
+
+def _checkpoint_folder(path: Path) -> Path:
+    path = Path(path)
+    if not (path / "config.json").is_file() or not (path / "tokenizer.json").is_file():
+        raise ValueError(f"init_from {path}: not a Hugging Face checkpoint folder of this runner "
+                         "(it needs config.json, tokenizer.json and the weights, as a finished run's huggingface/ has)")
+    return path
 
 
 def read_checkpoint(path: Path) -> dict:

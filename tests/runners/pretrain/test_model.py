@@ -31,3 +31,20 @@ def test_loss_is_next_token_cross_entropy_and_long_inputs_are_rejected():
 def test_width_must_divide_into_heads():
     with pytest.raises(ValueError, match="divisible by n_head"):
         GPTConfig(n_embd=30, n_head=4)
+
+
+def test_huggingface_import_restores_the_exported_weights(tmp_path):
+    config = GPTConfig(vocab_size=97, context_length=32, n_layer=2, n_head=2, n_embd=32)
+    torch.manual_seed(0)
+    model = GPT(config).eval()
+    model.export_huggingface(tmp_path, eos_token_id=0)
+    torch.manual_seed(1)
+    restored = GPT(config).eval()
+    restored.load_huggingface(tmp_path)
+    for name, tensor in model.state_dict().items():
+        assert torch.equal(tensor, restored.state_dict()[name]), name
+    assert restored.lm_head.weight is restored.wte.weight  # still tied
+    with pytest.raises(ValueError, match=r"another shape \(n_embd 32 there, 64 here\)"):
+        GPT(config.model_copy(update={"n_embd": 64})).load_huggingface(tmp_path)
+    with pytest.raises(ValueError, match="not a Hugging Face checkpoint folder"):
+        GPT(config).load_huggingface(tmp_path / "missing")

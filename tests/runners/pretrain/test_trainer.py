@@ -73,3 +73,27 @@ def test_ctrl_c_saves_a_checkpoint_that_resumes_exactly(tmp_path, small_config):
         trainer.train(progress=False)
     resumed = Trainer(config, tmp_path / "interrupted").train(progress=False)
     assert resumed.train_losses == straight.train_losses and resumed.final_val_loss == straight.final_val_loss
+
+
+def test_a_second_stage_starts_from_the_first_stages_weights_and_tokenizer(tmp_path, small_config):
+    first = Trainer(small_config(), tmp_path / "first").train(progress=False)
+    second_config = small_config("seed=1", "max_steps=10", f"init_from={first.huggingface_dir}")
+    stage = Trainer(second_config, tmp_path / "second")
+    assert stage.tokenizer.get_vocab() == Trainer(small_config(), tmp_path / "first").tokenizer.get_vocab()
+    exported = torch.load(tmp_path / "first" / "checkpoint.pt", weights_only=False)["model"]
+    for name, tensor in stage.model.state_dict().items():
+        assert torch.equal(tensor, exported[name]), name
+    fresh = Trainer(small_config("seed=1", "max_steps=10"), tmp_path / "fresh").train(progress=False)
+    second = stage.train(progress=False)
+    # the first stage already learned this data: the second starts near its loss, a random start does not
+    assert second.train_losses[0] < first.train_losses[-1] + 0.3 < fresh.train_losses[0]
+    with pytest.raises(ValueError, match="init_from .*not a Hugging Face checkpoint folder"):
+        Trainer(small_config("seed=2", f"init_from={tmp_path / 'first'}"), tmp_path / "third")
+
+
+def test_a_config_with_nothing_to_predict_is_refused_before_training(tmp_path, small_config):
+    # replies only, one document per 32-token row: the judge prompts fill the rows and their replies are cut off
+    config = small_config("data.mixture={judge: 1.0, arithmetic: 0, biography: 0, world_quiz: 0, fact_world_closed_book: 0, stories: 0}",
+                          "data.packing=document", "data.loss_on=replies")
+    with pytest.raises(ValueError, match="no training row has a token to predict: .*model.context_length=32"):
+        Trainer(config, tmp_path)
