@@ -53,7 +53,7 @@ bench: install
 	$(BIN)/python benchmarks/reliability.py --output benchmarks/reliability.md
 	$(BIN)/python benchmarks/optimizers.py --output benchmarks/optimizers.md
 	$(BIN)/python benchmarks/infinite_compute.py --output benchmarks/infinite_compute.md
-	$(BIN)/python benchmarks/tiny_chat.py -m 200 --uq-questions 100 --uq-strategies 3 --benchmarks arithmetic -j 2 --output benchmarks/tiny_chat.md
+	$(BIN)/python benchmarks/tiny_chat.py -m 200 --uq-questions 200 --benchmarks arithmetic -j 2 --output benchmarks/tiny_chat.md
 	cat benchmarks/HEADER.md benchmarks/foundation.md benchmarks/speculative.md benchmarks/structured_prompting.md \
 		benchmarks/audio.md benchmarks/hal.md benchmarks/reliability.md benchmarks/optimizers.md \
 		benchmarks/infinite_compute.md benchmarks/tiny_chat.md > BENCHMARKS.md

@@ -35,7 +35,7 @@ SP_ENTRIES = [
 ]
 UQ_STRATEGIES = ("vanilla*1|unanimous", "correct*1|unanimous", "factlogic*1|unanimous",
                  "pipeline[cycle*1|unanimous;factlogic*1|unanimous;correct*1|unanimous]")
-UQ = "hp_uq_meta:num_questions={n},strategy={strategy},judge_max_tokens=100,model=" + MODEL
+UQ = "hp_uq_meta:num_questions={n},strategy={strategy},judge_max_tokens=160,model=" + MODEL
 
 
 def helm_runs(groups: Dict[str, Tuple[List[str], int]], suite: str, output_path: Path, jobs: int) -> Dict[str, float]:

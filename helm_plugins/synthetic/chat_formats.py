@@ -164,7 +164,26 @@ def check_text(problem: ArithmeticProblem, stated: int) -> str:
     return f"Check: {redo} The answer gives {stated}, which is {verdict}."
 
 
-def judge_document(problem: ArithmeticProblem, rng: random.Random) -> str:
+PLACES = ("ones", "tens", "hundreds", "thousands")
+
+
+def compare_text(problem: ArithmeticProblem, stated: int) -> str:
+    """A check that compares explicitly: quote the result of the answer under review, recompute it, then compare
+    the two digit by digit from the right (each decision reads two digits just written), and conclude from that."""
+    redo = worked_solution(problem.a, problem.b, problem.op).rsplit(" The answer is", 1)[0]
+    computed, shown = str(problem.answer), str(abs(stated))
+    width = max(len(computed), len(shown))
+    computed, shown = computed.zfill(width), shown.zfill(width)
+    places = [f"{PLACES[i]} {computed[-1 - i]} and {shown[-1 - i]} {'same' if computed[-1 - i] == shown[-1 - i] else 'differ'}"
+              for i in range(width)]
+    if stated < 0:  # a planted result below zero: its digits may match, its sign does not
+        places.append("signs differ")
+    conclusion = "correct" if stated == problem.answer else "wrong"
+    return (f"The answer under review says {stated}. Check: {redo} Compare {problem.answer} with {stated}: "
+            f"{', '.join(places)}. So the answer is {conclusion}.")
+
+
+def judge_document(problem: ArithmeticProblem, rng: random.Random, check: Callable[[ArithmeticProblem, int], str] = check_text) -> str:
     right = rng.random() < 0.5
     answer, stated = (problem.solution, problem.answer) if right else wrong_solution(problem, rng)
     variables = {"title": UQ_TITLE, "body": problem.question, "answer": answer}
@@ -172,7 +191,7 @@ def judge_document(problem: ArithmeticProblem, rng: random.Random) -> str:
     if roll < 0.5:
         validator = rng.choice(REASONING_VALIDATORS)
         prompt = render_judge(validator, **variables)
-        reply = check_text(problem, stated) + (" [[Y]]" if right else " [[N]]")
+        reply = check(problem, stated) + (" [[Y]]" if right else " [[N]]")
     elif roll < 0.7:
         validator = rng.choice(DIRECT_VALIDATORS)
         prompt = render_judge(validator, **variables)
@@ -193,9 +212,9 @@ def judge_document(problem: ArithmeticProblem, rng: random.Random) -> str:
     else:
         validator = rng.choice(REASONING_VALIDATORS)
         first = render_judge(validator, **variables)
-        previous = check_text(problem, stated) + (" [[Y]]" if right else " [[N]]")
+        previous = check(problem, stated) + (" [[Y]]" if right else " [[N]]")
         prompt = render_judge("reflection", prompt=first, previous=previous)
-        reply = check_text(problem, stated) + (" [[Y]]" if right else " [[N]]")
+        reply = check(problem, stated) + (" [[Y]]" if right else " [[N]]")
     return chat_document([{"role": "user", "content": prompt}], reply)
 
 
@@ -255,6 +274,12 @@ def _judge(n: int, seed: str) -> Iterator[str]:
         yield judge_document(problem, rng)
 
 
+def _judge_compare(n: int, seed: str) -> Iterator[str]:
+    rng = random.Random(f"chat:judge_compare:{seed}")
+    for problem in _arithmetic_items(n, f"judge_compare:{seed}"):
+        yield judge_document(problem, rng, check=compare_text)
+
+
 def _open_answer(n: int, seed: str) -> Iterator[str]:
     for problem in _arithmetic_items(n, f"open:{seed}"):
         prompt = f"{UQ_INSTRUCTIONS}\n\n{UQ_TITLE}\n\n{problem.question}\n"
@@ -268,6 +293,7 @@ CHAT_KINDS: Dict[str, Callable[[int, str], Iterator[str]]] = {
     "dspy_cot": _dspy_kind(chain_of_thought=True),
     "dspy_json": lambda n, seed: _interleave(_dspy_kind(False, True)(n, seed), _dspy_kind(True, True)(n, seed), seed),
     "judge": _judge,
+    "judge_compare": _judge_compare,
     "open_answer": _open_answer,
 }
 

@@ -72,13 +72,21 @@ def test_answers_dspy_calls_with_parseable_fields(client, module):
     assert lm.call_log.calls == len(problems)  # every reply parsed by ChatAdapter: DSPy never retried in JSON mode
 
 
-def test_judge_prompt_ends_with_a_verdict(client, problems):
+def test_judge_prompt_ends_with_a_verdict_that_follows_a_digit_check(client, problems):
+    """The `correct` validator on right and planted-wrong worked answers to the first held-out problems: a verdict
+    tag every time, after a check that compares the stated result with a recomputed one; a judge at chance gets
+    all six right one time in 64."""
     import random
 
     rng = random.Random(0)
+    right_verdicts = 0
     for problem in problems:
-        for answer in (problem.solution, wrong_solution(problem, rng)[0]):
+        for answer, correct in ((problem.solution, True), (wrong_solution(problem, rng)[0], False)):
             prompt = render_judge("correct", title=UQ_TITLE, body=problem.question, answer=answer)
             reply = client.make_request(Request(model=TINY_CHAT, model_deployment=TINY_CHAT, prompt=prompt,
-                                                max_tokens=100, temperature=0.0)).completions[0].text
-            assert parse_tag_verdict(reply).status == OK, reply
+                                                max_tokens=160, temperature=0.0)).completions[0].text
+            verdict = parse_tag_verdict(reply)
+            assert verdict.status == OK, reply
+            assert re.search(r"Compare \d+ with -?\d+: ones \d and \d (same|differ)", reply), reply
+            right_verdicts += verdict.value is correct
+    assert right_verdicts == 6

@@ -108,3 +108,34 @@ def test_the_leak_check_finds_a_planted_evaluation_question():
              for m in pattern.finditer(f"Question: {problem.question}\nAnswer:")]
     assert found == [(problem.a, problem.b, problem.op)] and is_held_out(problem.a, problem.b, problem.op)
     assert STATED_OPERANDS.findall(problem.solution) == [(str(problem.a), problem.op, str(problem.b))] * 2
+
+
+def test_compare_checks_quote_recompute_compare_digits_and_conclude():
+    import random
+
+    from helm_plugins.synthetic.chat_formats import compare_text
+
+    problem = next(p for p in generate_arithmetic_problems(50, 0, "train") if 10 <= p.answer <= 89)
+    text = compare_text(problem, problem.answer + 10)
+    tens, ones = divmod(problem.answer, 10)
+    assert text.startswith(f"The answer under review says {problem.answer + 10}. Check: {problem.a} {problem.op} {problem.b}.")
+    assert text.endswith(f"So {problem.a} {problem.op} {problem.b} = {problem.answer}. Compare {problem.answer} with "
+                         f"{problem.answer + 10}: ones {ones} and {ones} same, tens {tens} and {tens + 1} differ. "
+                         "So the answer is wrong.")
+    assert compare_text(problem, problem.answer).endswith(f"tens {tens} and {tens} same. So the answer is correct.")
+    assert compare_text(problem, 100 + problem.answer).endswith("hundreds 0 and 1 differ. So the answer is wrong.")
+    assert compare_text(problem, -problem.answer).endswith("signs differ. So the answer is wrong.")
+    judged = generate_documents({"judge_compare": 1.0}, 200, 0, "train")
+    compared = [doc for doc in judged if "The answer under review says" in doc]
+    assert len(compared) > 60
+    for doc in compared:  # every comparison is right, and the verdict follows from it, on right and wrong answers
+        reply = doc.rsplit("<|assistant|>\n", 1)[1].removesuffix("<|endoftext|>")
+        computed, stated, places = re.search(r"Compare (\d+) with (-?\d+): ([^.]*)\.", reply).groups()
+        width = max(len(computed), len(stated.lstrip("-")))
+        for i, (place, mine, theirs, relation) in enumerate(re.findall(r"(\w+) (\d) and (\d) (same|differ)", places)):
+            assert (mine, theirs) == (computed.zfill(width)[-1 - i], stated.lstrip("-").zfill(width)[-1 - i]), place
+            assert (relation == "same") == (mine == theirs)
+        right = computed == stated
+        assert right == ("differ" not in places)
+        assert reply.endswith("So the answer is correct. [[Y]]" if right else "So the answer is wrong. [[N]]")
+    assert {"[[Y]]" in doc.rsplit("<|assistant|>", 1)[1] for doc in compared} == {True, False}

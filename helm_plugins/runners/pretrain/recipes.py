@@ -6,7 +6,7 @@ into the suite. New procedures (regularised sweeps, ensembles, distillation) reg
 
 import json
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Callable, List, Optional
@@ -47,12 +47,27 @@ def train_single(config: PretrainConfig, options: RecipeOptions) -> List[TrainRe
     return [trainer.train(stop_at_step=options.stop_at_step, progress=options.progress)]
 
 
+CHAT_TUNING_PRESET = "tiny-chat-judge"
+
+
 def train_chat_model(config: PretrainConfig, options: RecipeOptions) -> List[TrainResult]:
-    """train_single, then the chat template its corpus is rendered with goes into the checkpoint's tokenizer
-    config, so HELM's Hugging Face client renders prompts and chat messages the way the model was trained."""
+    """Two stages: the preset's config in `<output>/base`, then the preset `tiny-chat-judge` started from its
+    weights in `<output>/judge` (same threads). The chat template its corpus is rendered with goes into the final
+    checkpoint's tokenizer config, so HELM's Hugging Face client renders prompts and chat messages the way the
+    model was trained. Only the final model is returned (its training report includes the first stage's)."""
+    from helm_plugins.runners.pretrain.config import load_config
     from helm_plugins.synthetic.chat_formats import CHAT_TEMPLATE
 
-    results = train_single(config, options)
+    output_dir = Path(options.output_dir)
+    base = train_single(config, replace(options, output_dir=output_dir / "base"))[0]
+    if not base.completed:
+        return [base]
+    (base.huggingface_dir / "training_report.json").write_text(json.dumps(training_report(base), indent=2) + "\n")
+    tuning = load_config(CHAT_TUNING_PRESET).model_copy(update={"init_from": base.huggingface_dir, "threads": config.threads})
+    remaining = None if options.stop_at_step is None else max(options.stop_at_step - base.step, 0)
+    if remaining == 0:
+        return [base]
+    results = train_single(tuning, replace(options, output_dir=output_dir / "judge", stop_at_step=remaining))
     for result in results:
         config_path = result.huggingface_dir / "tokenizer_config.json"
         if result.completed and config_path.is_file():
@@ -63,7 +78,7 @@ def train_chat_model(config: PretrainConfig, options: RecipeOptions) -> List[Tra
 
 
 def training_report(result: TrainResult) -> dict:
-    return {
+    report = {
         "run_name": result.config.run_name,
         "built": date.today().isoformat(),
         "num_parameters": result.num_parameters,
@@ -76,6 +91,10 @@ def training_report(result: TrainResult) -> dict:
         "final_val_loss": round(result.final_val_loss, 4),
         "config": result.config.model_dump(mode="json"),
     }
+    first_stage = result.config.init_from and Path(result.config.init_from) / "training_report.json"
+    if first_stage and first_stage.is_file():
+        report["initialised_from"] = json.loads(first_stage.read_text())
+    return report
 
 
 def export_checkpoint(result: TrainResult, export_dir: Path) -> Path:
@@ -165,8 +184,8 @@ RECIPES.register(
     "tiny-chat",
     Recipe(
         "tiny-chat",
-        "rebuilds the embedded chat model helm-plugins/tiny-chat (HELM, DSPy and judge formats; about 80 minutes "
-        "on one CPU core, about an hour with threads=2)",
+        "rebuilds the embedded chat model helm-plugins/tiny-chat (HELM, DSPy and judge formats, then explicit "
+        "judge comparisons; about 95 minutes on one CPU core, about 70 with threads=2)",
         "tiny-chat",
         train_chat_model,
         default_export_dir=TINY_CHAT_DIR,

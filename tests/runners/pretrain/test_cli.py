@@ -47,3 +47,29 @@ def test_export_dir_gets_a_loadable_checkpoint_with_its_report(tmp_path):
     report = json.loads((tmp_path / "export" / "training_report.json").read_text())
     assert report["steps"] == 30 and report["config"]["run_name"] == "small"
     assert (tmp_path / "export" / "model.safetensors").is_file()
+
+
+def test_the_chat_recipe_trains_a_second_stage_from_the_first(tmp_path, monkeypatch, capsys):
+    import helm_plugins.runners.pretrain.config as config_module
+    from helm_plugins.runners.pretrain.recipes import CHAT_TUNING_PRESET
+    from helm_plugins.synthetic.chat_formats import CHAT_TEMPLATE
+
+    real_load_config = config_module.load_config
+
+    def small_tuning_stage(preset=None, config_file=None, overrides=()):
+        if preset == CHAT_TUNING_PRESET:  # the second stage at the test's size, with its own data mixture
+            return real_load_config("demo", overrides=SMALL + ["seed=1", "max_steps=10"])
+        return real_load_config(preset, config_file, overrides)
+
+    monkeypatch.setattr(config_module, "load_config", small_tuning_stage)
+    args = ["pretrain", "--recipe", "tiny-chat", "--output", str(tmp_path / "run"), "--export-dir", str(tmp_path / "export"),
+            "--no-progress"] + [arg for override in SMALL + ["data.loss_on=all", "data.packing=concatenate"]
+                         for arg in ("--set", override)]
+    assert main(args + ["--stop-at-step", "35"]) == 0  # the first stage's 30 steps, then 5 of the second
+    assert "stopped at step 5" in capsys.readouterr().out and not (tmp_path / "export").exists()
+    assert main(args) == 0  # resumes the second stage
+    report = json.loads((tmp_path / "export" / "training_report.json").read_text())
+    assert report["steps"] == 10 and report["config"]["seed"] == 1
+    assert report["config"]["init_from"] == str(tmp_path / "run" / "base" / "huggingface")
+    assert report["initialised_from"]["steps"] == 30 and report["initialised_from"]["config"]["seed"] == 0
+    assert json.loads((tmp_path / "export" / "tokenizer_config.json").read_text())["chat_template"] == CHAT_TEMPLATE

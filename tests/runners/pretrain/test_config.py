@@ -19,7 +19,7 @@ def test_unknown_and_bad_keys_are_named():
         load_config("demo", overrides=["batch_size=0"])
     with pytest.raises(ValueError, match="not of the form key=value"):
         load_config("demo", overrides=["batch_size"])
-    with pytest.raises(ValueError, match="no config file .*nope.yaml \\(presets: demo, tiny-chat, tiny-default\\)"):
+    with pytest.raises(ValueError, match="no config file .*nope.yaml \\(presets: demo, tiny-chat, tiny-chat-judge, tiny-default\\)"):
         load_config("nope")
 
 
