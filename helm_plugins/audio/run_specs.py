@@ -40,12 +40,13 @@ from helm_plugins.audio.scenarios import (
 )
 from helm_plugins.audio.synthesis import get_voice
 from helm_plugins.common.run_entries import plugin_run_spec_function
-from helm_plugins.models.registration import TINY_DEFAULT
+from helm_plugins.models.registration import TINY_CHAT, TINY_DEFAULT
 
 HELM_AUDIO = "helm.benchmark.scenarios.audio_language"
 AUDIO = "helm_plugins.audio"
 POCKETSPHINX = "helm-plugins/pocketsphinx"
 POCKETSPHINX_TINY_DEFAULT = "helm-plugins/pocketsphinx_tiny-default"
+POCKETSPHINX_TINY_CHAT = "helm-plugins/pocketsphinx_tiny-chat"
 REFUSAL_KEYWORDS = "helm-plugins/refusal-keywords"
 Count = Annotated[int, Field(gt=0, le=10_000)]
 Voice = Literal["male", "female"]
@@ -297,14 +298,17 @@ def _voices(voices: str) -> List[str]:
 
 
 def register_speech_deployments() -> None:
-    """`helm-plugins/pocketsphinx` (ASR alone) and `helm-plugins/pocketsphinx_tiny-default` (ASR, then the embedded
-    text model), both offline. Other cascades: a prod_env deployment of SpeechCascadeClient with `text_deployment`."""
+    """`helm-plugins/pocketsphinx` (ASR alone), `helm-plugins/pocketsphinx_tiny-default` and
+    `helm-plugins/pocketsphinx_tiny-chat` (ASR, then an embedded text model), all offline. Other cascades: a prod_env deployment of SpeechCascadeClient with `text_deployment`."""
     for name, display, description, args in [
         (POCKETSPHINX, "pocketsphinx (ASR)", "Offline speech recognition: pocketsphinx with its bundled US English "
          "model; its answer is the transcript.", {}),
         (POCKETSPHINX_TINY_DEFAULT, "pocketsphinx + tiny-default", "Offline ASR + LM cascade: pocketsphinx "
          "transcribes, a truecaser restores capitals, then the embedded tiny-default text model answers.",
          {"text_deployment": TINY_DEFAULT, "transcript_format": "plain", "truecase_from": "tiny-default"}),
+        (POCKETSPHINX_TINY_CHAT, "pocketsphinx + tiny-chat", "Offline ASR + LM cascade: pocketsphinx transcribes, a "
+         "truecaser restores capitals, then the embedded chat model tiny-chat answers (its prompt in its chat template).",
+         {"text_deployment": TINY_CHAT, "transcript_format": "plain", "truecase_from": "tiny-default"}),
     ]:
         register_model_metadata(
             ModelMetadata(name=name, creator_organization_name="helm_plugins", display_name=display,

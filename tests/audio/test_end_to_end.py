@@ -80,14 +80,14 @@ def test_aspect_report_agrees_with_helms_summarizer(audio_suite):
 
 
 def test_conf_priority_one_is_offline_and_small():
-    from helm_plugins.audio.run_specs import POCKETSPHINX, POCKETSPHINX_TINY_DEFAULT
+    from helm_plugins.audio.run_specs import POCKETSPHINX, POCKETSPHINX_TINY_CHAT, POCKETSPHINX_TINY_DEFAULT
     from helm_plugins.models.registration import TINY_DEFAULT
 
     conf = (REPO / "run_specs" / "audio.conf").read_text()
     first = [line for line in conf.splitlines() if "priority: 1}" in line]
-    assert len(first) == 21
+    assert len(first) == 22
     offline = (f"model={POCKETSPHINX},", f"model={POCKETSPHINX}\"", f"model={POCKETSPHINX_TINY_DEFAULT}\"",
-               f"model={TINY_DEFAULT}\"")
+               f"model={POCKETSPHINX_TINY_CHAT}\"", f"model={TINY_DEFAULT}\"")
     assert all(any(model in line for model in offline) for line in first)
 
 
