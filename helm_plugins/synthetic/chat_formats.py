@@ -157,9 +157,14 @@ def wrong_solution(problem: ArithmeticProblem, rng: random.Random) -> Tuple[str,
     return text, wrong
 
 
+def _recomputation(problem: ArithmeticProblem) -> str:
+    """The worked solution up to its result ("a + b. Ones: ... So a + b = r."), without "The answer is r."."""
+    return worked_solution(problem.a, problem.b, problem.op).rsplit(" The answer is", 1)[0]
+
+
 def check_text(problem: ArithmeticProblem, stated: int) -> str:
     """A worked check of an answer stating `stated`: recompute, compare, conclude."""
-    redo = worked_solution(problem.a, problem.b, problem.op).rsplit(" The answer is", 1)[0]
+    redo = _recomputation(problem)
     verdict = "correct" if stated == problem.answer else "wrong"
     return f"Check: {redo} The answer gives {stated}, which is {verdict}."
 
@@ -170,7 +175,7 @@ PLACES = ("ones", "tens", "hundreds", "thousands")
 def compare_text(problem: ArithmeticProblem, stated: int) -> str:
     """A check that compares explicitly: quote the result of the answer under review, recompute it, then compare
     the two digit by digit from the right (each decision reads two digits just written), and conclude from that."""
-    redo = worked_solution(problem.a, problem.b, problem.op).rsplit(" The answer is", 1)[0]
+    redo = _recomputation(problem)
     computed, shown = str(problem.answer), str(abs(stated))
     width = max(len(computed), len(shown))
     computed, shown = computed.zfill(width), shown.zfill(width)

@@ -15,6 +15,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from torch import nn
 
 
+def _is_conv1d_weight(name: str) -> bool:
+    """Whether GPT2LMHeadModel stores this weight in a Conv1D layer, i.e. as the transpose of our nn.Linear's."""
+    return name.endswith(("c_attn.weight", "c_proj.weight", "c_fc.weight"))
+
+
 class GPTConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -124,8 +129,7 @@ class GPT(nn.Module):
         for name, tensor in self.state_dict().items():
             if name == "lm_head.weight":
                 continue  # tied to wte
-            is_conv1d = any(name.endswith(f"{layer}.weight") for layer in ("c_attn", "c_proj", "c_fc"))
-            state[f"transformer.{name}"] = tensor.t().contiguous() if is_conv1d else tensor.clone()
+            state[f"transformer.{name}"] = tensor.t().contiguous() if _is_conv1d_weight(name) else tensor.clone()
         return state
 
     def export_huggingface(self, directory: Path, eos_token_id: int) -> None:
@@ -179,8 +183,7 @@ class GPT(nn.Module):
             if not name.startswith("transformer.") or name.endswith((".attn.bias", ".attn.masked_bias")):
                 continue  # lm_head is tied to wte; the causal-mask buffers of older transformers are not weights
             local = name[len("transformer."):]
-            is_conv1d = any(local.endswith(f"{layer}.weight") for layer in ("c_attn", "c_proj", "c_fc"))
-            converted[local] = tensor.t().contiguous() if is_conv1d else tensor.clone()
+            converted[local] = tensor.t().contiguous() if _is_conv1d_weight(local) else tensor.clone()
         missing, unexpected = self.load_state_dict(converted, strict=False)
         if unexpected or any(name != "lm_head.weight" for name in missing):
             raise ValueError(f"{directory}: weights do not match this model (missing {missing}, unexpected {unexpected})")
